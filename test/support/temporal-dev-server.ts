@@ -1,0 +1,54 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import { freePort } from './free-port.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+export interface DevServer {
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** The installed `temporal` CLI (installed by scripts/install-temporal.sh when missing). */
+export function temporalBinary(): string {
+  return execFileSync('bash', [`${root}scripts/install-temporal.sh`], { encoding: 'utf8' }).trim();
+}
+
+/** Starts `temporal server start-dev` (in-memory, headless) on free ports and waits until it answers. */
+export async function startTemporalDevServer(): Promise<DevServer> {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const metricsPort = await freePort();
+  const child: ChildProcess = spawn(
+    temporalBinary(),
+    ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--metrics-port', String(metricsPort), '--log-level', 'error'],
+    { stdio: 'ignore' },
+  );
+  const address = `127.0.0.1:${port}`;
+  await waitUntilReachable(address, child);
+  return {
+    address,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function waitUntilReachable(address: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`temporal dev server exited with ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.healthService.check({});
+      await connection.close();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
