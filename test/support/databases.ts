@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrateHolvi } from '../../src/db/migrate.js';
+
+/** Where the local test cluster lives (scripts/postgres.sh); override with TEST_PG_HOST / TEST_PG_PORT. */
+const host = process.env.TEST_PG_HOST ?? '127.0.0.1';
+const port = Number(process.env.TEST_PG_PORT ?? 55432);
+
+export const urlFor = (user: string, database: string) => `postgres://${user}:${user}@${host}:${port}/${database}`;
+
+export interface TestDatabase {
+  name: string;
+  /** Connection string of the owning (migration) role. */
+  ownerUrl: string;
+  /** Connection string of the role the service uses at run time. */
+  appUrl: string;
+  drop(): Promise<void>;
+}
+
+async function createDatabase(prefix: string, owner: string, appRole: string): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: urlFor(owner, 'postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    name,
+    ownerUrl: urlFor(owner, name),
+    appUrl: urlFor(appRole, name),
+    async drop() {
+      const client = new pg.Client({ connectionString: urlFor(owner, 'postgres') });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** A fresh, migrated Holvi database; the services' role is holvi_app as in production. */
+export async function createHolviDatabase(): Promise<TestDatabase> {
+  const db = await createDatabase('holvi_test', 'holvi_owner', 'holvi_app');
+  await migrateHolvi(db.ownerUrl);
+  return db;
+}
+
+/** A fresh, empty database for the Expenzy simulator (it creates its own table). */
+export async function createExpenzyDatabase(): Promise<TestDatabase> {
+  return createDatabase('expenzy_test', 'expenzy', 'expenzy');
+}
