@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the stack scripts. Sourced, not run.
 set -euo pipefail
 
@@ -7,7 +8,7 @@ LOG_DIR="$STACK_DIR/logs"
 PID_DIR="$STACK_DIR/pids"
 mkdir -p "$LOG_DIR" "$PID_DIR"
 
-say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+say() { if [[ -t 1 ]]; then printf '\033[1m==>\033[0m %s\n' "$*"; else printf '==> %s\n' "$*"; fi; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # wait_for NAME TIMEOUT_S COMMAND...: polls COMMAND until it succeeds.

@@ -3,6 +3,8 @@
 #   postgres.sh start   initialise (first time), start, create roles and databases
 #   postgres.sh stop    stop the cluster
 #   postgres.sh reset   drop and recreate the holvi and expenzy databases
+#   postgres.sh status  exit 0 when the cluster accepts connections
+#   postgres.sh bin     print the server binaries' directory (installing PostgreSQL when missing)
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -107,5 +109,6 @@ case "${1:-}" in
   restart) stop; start ;;
   reset) reset ;;
   status) as_pg "$PG_BIN/pg_isready" -h "$PGSOCK" -p "$PGPORT" ;;
-  *) die "usage: postgres.sh start|stop|restart|reset|status" ;;
+  bin) echo "$PG_BIN" ;;
+  *) die "usage: postgres.sh start|stop|restart|reset|status|bin" ;;
 esac

@@ -1,0 +1,76 @@
+# expenzy-sync: the local stack, the payout producer, the checks. `make` lists the targets.
+# The stack runs as local processes (scripts/stack.sh, no Docker needed); with Docker,
+# `docker compose up --build` runs the same services (docker-compose.yml).
+SHELL := bash
+.DEFAULT_GOAL := help
+
+# make call attempts=N concurrency=C sleep_between_payouts=S (the original harness's defaults)
+attempts ?= 1
+concurrency ?= 1
+sleep_between_payouts ?= 0.02
+# make logs service=api
+service ?=
+# make replay history=path/to/history.json
+history ?=
+
+.PHONY: help setup up down status logs call load report demo test lint chaos bench replay
+
+help: ## list the targets
+	@echo "usage: make TARGET"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+# `setup` empties both databases. A running Expenzy simulator then has no table: it creates it
+# again at its next start (scripts/stack.sh restart expenzy). Temporal's state is kept.
+setup: ## install, start PostgreSQL, recreate the holvi and expenzy databases, migrate
+	bash scripts/install.sh
+	@if [[ -n "$${HOLVI_DATABASE_URL:-}" ]]; then \
+		echo "HOLVI_DATABASE_URL is set: the databases are yours to reset"; \
+	else \
+		bash scripts/postgres.sh start && bash scripts/postgres.sh reset; \
+	fi
+	npx tsx src/db/migrate-cli.ts
+	@if STACK_SERVICES=expenzy bash scripts/stack.sh status >/dev/null 2>&1; then \
+		echo "note: the simulator is running; to recreate its table: bash scripts/stack.sh restart expenzy"; \
+	fi
+
+up: ## start the stack (PostgreSQL, Temporal, migrations, Expenzy, worker, API) in the background
+	bash scripts/stack.sh up
+
+down: ## stop the stack
+	bash scripts/stack.sh down
+
+status: ## show which services run and are healthy
+	@bash scripts/stack.sh status
+
+logs: ## make logs [service=NAME]: follow the services' logs (.stack/logs)
+	@bash scripts/stack.sh logs $(service)
+
+call: ## make call attempts=N concurrency=C sleep_between_payouts=S: create payouts (1 1 0.02)
+	npx tsx expenzy/producer-cli.ts --attempts $(attempts) --concurrency $(concurrency) --sleep $(sleep_between_payouts)
+
+load: ## 10000 payouts, 100 webhooks at once, 0.02 s apart
+	@$(MAKE) --no-print-directory call attempts=10000 concurrency=100 sleep_between_payouts=0.02
+
+report: ## compare Holvi's payouts with Expenzy's (exit status 0 when consistent)
+	npx tsx tools/report-cli.ts
+
+demo: ## install, start the stack, make 300 payouts, wait for a clean report; leaves the stack up
+	bash scripts/demo.sh
+
+test: ## install, lint, then the whole test suite (it starts its own PostgreSQL and Temporal)
+	bash scripts/install.sh
+	@$(MAKE) --no-print-directory lint
+	npx vitest run
+
+lint: ## eslint, prettier --check, tsc --noEmit
+	npx eslint . && npx prettier --check . && npx tsc --noEmit
+
+chaos: ## kill and restart services under load, then check the report
+	npx tsx tools/chaos.ts
+
+bench: ## measure throughput and latency
+	npx tsx bench/run.ts
+
+replay: ## make replay history=FILE: replay a workflow history against the current workflow code
+	@[[ -n "$(history)" ]] || { echo "usage: make replay history=path/to/history.json" >&2; exit 2; }
+	npx tsx tools/replay.ts "$(history)"

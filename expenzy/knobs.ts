@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { randomIntBetween, randomSeed, seededRandom, type Random } from './random.js';
+
+export const malformedKinds = [
+  'bad_amount',
+  'bad_id',
+  'long_recipient',
+  'bad_timestamp',
+  'missing_field',
+  'unknown_state',
+] as const;
+export type MalformedKind = (typeof malformedKinds)[number];
+
+export const timeFormats = ['iso', 'iso-z', 'iso-seconds', 'http-date'] as const;
+export type TimeFormat = (typeof timeFormats)[number];
+
+const rate = z.number().min(0).max(1);
+
+const latencyBounds = (latencyMs: string): [number, number] => {
+  const [min = 0, max = min] = latencyMs.split('-').map(Number);
+  return [min, max];
+};
+
+// At most six digits: a delay must stay far below setTimeout's 2^31 ms limit.
+const latency = z
+  .union([
+    z.int().min(0).max(999_999),
+    z.string().regex(/^\d{1,6}(-\d{1,6})?$/, 'expected milliseconds: "250" or a range "1000-3000"'),
+  ])
+  .transform(String)
+  .refine((text) => latencyBounds(text)[0] <= latencyBounds(text)[1], 'a range goes from low to high');
+
+export const knobSettingsSchema = z.strictObject({
+  failureRate: rate,
+  failAfterCommitRate: rate,
+  latencyMs: latency,
+  listFailureRate: rate,
+  malformedRate: rate,
+  malformedKinds: z.array(z.enum(malformedKinds)).min(1),
+  timeFormat: z.enum(timeFormats),
+  amountAsNumber: z.boolean(),
+});
+export type KnobSettings = z.output<typeof knobSettingsSchema>;
+
+/** What PATCH /admin/knobs accepts: any subset of the knobs. */
+export const knobPatchSchema = knobSettingsSchema.partial();
+export type KnobPatch = z.input<typeof knobPatchSchema>;
+
+export const defaultKnobs: KnobSettings = {
+  failureRate: 0.05,
+  failAfterCommitRate: 0,
+  latencyMs: '0',
+  listFailureRate: 0,
+  malformedRate: 0,
+  malformedKinds: [...malformedKinds],
+  timeFormat: 'iso',
+  amountAsNumber: false,
+};
+
+export interface KnobsOptions {
+  /** Same seed, same sequence of faults (for the same sequence of calls). */
+  seed?: number;
+  /** An outage that starts with the process (EXPENZY_OUTAGE_SECONDS). */
+  outageSeconds?: number;
+  now?: () => number;
+}
+
+/** The simulator's fault settings, held in memory and changed at run time by the admin routes. */
+export class Knobs {
+  readonly seed: number;
+  readonly random: Random;
+  readonly #now: () => number;
+  #settings: KnobSettings;
+  #outageEndsAt = 0;
+
+  constructor(initial: Partial<KnobSettings> = {}, options: KnobsOptions = {}) {
+    this.#settings = knobSettingsSchema.parse({ ...defaultKnobs, ...initial });
+    this.seed = options.seed ?? randomSeed();
+    this.random = seededRandom(this.seed);
+    this.#now = options.now ?? Date.now;
+    this.startOutage(options.outageSeconds ?? 0);
+  }
+
+  get settings(): Readonly<KnobSettings> {
+    return this.#settings;
+  }
+
+  /** Validates the whole result, so a bad patch changes nothing. Throws a ZodError. */
+  update(patch: KnobPatch): KnobSettings {
+    this.#settings = knobSettingsSchema.parse({ ...this.#settings, ...patch });
+    return this.#settings;
+  }
+
+  /** True with the probability the knob holds. */
+  roll(knob: 'failureRate' | 'failAfterCommitRate' | 'listFailureRate'): boolean {
+    return this.random() < this.#settings[knob];
+  }
+
+  /** Milliseconds to wait before answering this call. */
+  latency(): number {
+    const [min, max] = latencyBounds(this.#settings.latencyMs);
+    return randomIntBetween(this.random, min, max);
+  }
+
+  /** The defect a new payout is stored with, if any. */
+  pickMalformed(): MalformedKind | null {
+    if (this.random() >= this.#settings.malformedRate) return null;
+    const kinds = this.#settings.malformedKinds;
+    return kinds[randomIntBetween(this.random, 0, kinds.length - 1)] ?? null;
+  }
+
+  /** Zero seconds ends a running outage. */
+  startOutage(seconds: number): void {
+    this.#outageEndsAt = this.#now() + seconds * 1000;
+  }
+
+  inOutage(): boolean {
+    return this.#now() < this.#outageEndsAt;
+  }
+
+  view(): KnobSettings & { outageSecondsLeft: number; seed: number } {
+    const outageSecondsLeft = Math.max(0, this.#outageEndsAt - this.#now()) / 1000;
+    return { ...this.#settings, outageSecondsLeft, seed: this.seed };
+  }
+}

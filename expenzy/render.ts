@@ -1,0 +1,51 @@
+import type { KnobSettings, TimeFormat } from './knobs.js';
+
+/**
+ * How a stored payout becomes the partner's JSON, as one SQL expression over the columns of
+ * expenzy_transaction: the list of 100,000 payouts is built in PostgreSQL, never row by row in JS.
+ * Every fragment is a constant chosen by a knob; nothing from a request reaches the SQL text.
+ */
+export type Rendering = Pick<KnobSettings, 'timeFormat' | 'amountAsNumber'>;
+
+const utc = `(create_time AT TIME ZONE 'UTC')`;
+
+const timeSql: Record<TimeFormat, string> = {
+  // Python's isoformat() drops the fraction when the microseconds are zero, and so does the partner.
+  iso: `CASE WHEN extract(microseconds FROM create_time) % 1000000 = 0
+          THEN to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
+          ELSE to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END`,
+  'iso-z': `to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  'iso-seconds': `to_char(${utc} + interval '2 hours', 'YYYY-MM-DD"T"HH24:MI:SS"+02:00"')`,
+  'http-date': `to_char(${utc}, 'Dy, DD Mon YYYY HH24:MI:SS "GMT"')`,
+};
+
+// A payout's defect variant follows from its id, so it is listed the same way every time.
+const badAmount = `CASE get_byte(uuid_send(id), 15) % 3
+    WHEN 0 THEN left(amount::text, -1) || 'x'
+    WHEN 1 THEN '-' || amount::text
+    ELSE amount::text || '7' END`;
+
+const amountText = `CASE WHEN malformed_kind = 'bad_amount' THEN ${badAmount} ELSE amount::text END`;
+
+const amountSql = (asNumber: boolean) =>
+  asNumber
+    ? `CASE WHEN ${amountText} ~ '^-?[0-9]+[.][0-9]+$' THEN to_json((${amountText})::numeric)
+        ELSE to_json(${amountText}) END`
+    : `to_json(${amountText})`;
+
+const fields = ({ timeFormat, amountAsNumber }: Rendering) => `json_build_object(
+  'id', CASE WHEN malformed_kind = 'bad_id' THEN 'txn-' || left(id::text, 8) ELSE id::text END,
+  'amount', ${amountSql(amountAsNumber)},
+  'create_time', CASE WHEN malformed_kind = 'bad_timestamp' THEN to_char(${utc}, 'DD/MM/YYYY HH24:MI')
+                      ELSE ${timeSql[timeFormat]} END,
+  'recipient_account_identifier', CASE malformed_kind
+      WHEN 'long_recipient' THEN rpad(recipient_account_identifier, 24, '0')
+      WHEN 'missing_field' THEN NULL
+      ELSE recipient_account_identifier END,
+  'state', CASE WHEN malformed_kind = 'unknown_state' THEN 'pending' ELSE state END)`;
+
+/** The JSON object of one payout; `missing_field` leaves the recipient out altogether. */
+export function payoutJson(rendering: Rendering): string {
+  const payout = fields(rendering);
+  return `CASE WHEN malformed_kind = 'missing_field' THEN json_strip_nulls(${payout}) ELSE ${payout} END`;
+}

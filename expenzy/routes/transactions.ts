@@ -1,0 +1,56 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { publicApiFaults, sendFailure } from '../faults.js';
+import type { Knobs } from '../knobs.js';
+import type { PayoutStore } from '../payouts.js';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const settableStates = ['processing', 'error'];
+
+const sendJsonText = (reply: FastifyReply, body: string) =>
+  reply.type('application/json; charset=utf-8').send(body);
+
+const countsSchema = {
+  type: 'object',
+  properties: {
+    total_num_transactions: { type: 'integer' },
+    processing_num_transactions: { type: 'integer' },
+    max_update_count: { type: 'integer' },
+  },
+} as const;
+
+/** The partner's public API, under /api/transaction, warts included. */
+export const transactionRoutes: FastifyPluginAsync<{ store: PayoutStore; knobs: Knobs }> = async (
+  app,
+  { store, knobs },
+) => {
+  app.addHook('onRequest', publicApiFaults(knobs));
+
+  // A read behind POST, all payouts at once, no pagination.
+  app.post<{ Querystring: { state?: string } }>(
+    '/',
+    { schema: { querystring: { type: 'object', properties: { state: { type: 'string' } } } } },
+    async (request, reply) => {
+      if (knobs.roll('listFailureRate')) return sendFailure(reply, 500);
+      return sendJsonText(reply, await store.list(request.query.state, knobs.settings));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { state?: unknown } | undefined }>(
+    '/:id/',
+    { schema: { params: { type: 'object', properties: { id: { type: 'string' } } } } },
+    async (request, reply) => {
+      const state = request.body?.state;
+      if (typeof state !== 'string' || !settableStates.includes(state)) {
+        return reply.code(404).send({ error: `state must be one of: ${settableStates.join(', ')}` });
+      }
+      if (knobs.roll('failureRate')) return sendFailure(reply, 500);
+      // An empty list is the partner's only way of saying "failed", unknown id or not.
+      if (!uuidPattern.test(request.params.id)) return sendJsonText(reply, '[]');
+      const result = await store.updateState(request.params.id, state, knobs.settings);
+      if (result.updated && knobs.roll('failAfterCommitRate')) return sendFailure(reply, 500);
+      return sendJsonText(reply, result.body);
+    },
+  );
+
+  app.get('/count', { schema: { response: { 200: countsSchema } } }, async () => store.counts());
+};

@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# The whole stack as background processes of this machine, for when there is no Docker.
+#
+#   stack.sh up                  start, in order, every service that is not running, wait until each
+#                                is healthy, print the URLs; on a failure stop what this run started
+#   stack.sh down                stop what was started (whole process groups: SIGTERM, then SIGKILL
+#                                after STACK_STOP_GRACE seconds) and PostgreSQL
+#   stack.sh status              one line per service; exit status 1 when one is not healthy
+#   stack.sh start|stop|restart SERVICE
+#   stack.sh kill SERVICE        SIGKILL, nothing else (for chaos tests)
+#   stack.sh logs [SERVICE]      follow the logs (print their ends when not on a terminal)
+#   stack.sh urls
+#
+# Services, in start order: postgres temporal migrate expenzy worker api (migrate is one-shot).
+#   STACK_SERVICES="postgres temporal expenzy"  up/down/status only these
+#   HOLVI_DATABASE_URL=…                         the caller provides the databases (also set
+#                                                HOLVI_MIGRATION_DATABASE_URL, EXPENZY_DATABASE_URL)
+#   PGPORT, TEMPORAL_ADDRESS, STACK_TEMPORAL_UI_PORT, EXPENZY_PORT, HOLVI_API_PORT,
+#   WORKER_METRICS_PORT                          move a service (the services read the same names)
+# Every other setting (EXPENZY_FAILURE_RATE, RECONCILE_INTERVAL, LOG_LEVEL, …) reaches the services
+# by inheritance from the caller's environment. Logs: .stack/logs/NAME.log, pids: .stack/pids/NAME.pid.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ALL_SERVICES=(postgres temporal migrate expenzy worker api)
+STOP_GRACE="${STACK_STOP_GRACE:-10}"
+HEALTH_TIMEOUT="${STACK_HEALTH_TIMEOUT:-60}"
+MIGRATE_TIMEOUT="${STACK_MIGRATE_TIMEOUT:-120}"
+TEMPORAL_UI_PORT="${STACK_TEMPORAL_UI_PORT:-8233}"
+TEMPORAL_DB="$STACK_DIR/temporal/temporal.db"
+STARTED=() # what this invocation started, so that a failure can stop exactly that
+
+# The addresses the services use to find one another, derived once so that moving a port moves
+# both the service and whoever calls it. Values equal to the services' own defaults.
+wire_environment() {
+  export PGPORT="${PGPORT:-55432}"
+  if [[ -n "${HOLVI_DATABASE_URL:-}" ]]; then
+    EXTERNAL_DB=1
+  else
+    EXTERNAL_DB=""
+    export HOLVI_DATABASE_URL="postgres://holvi_app:holvi_app@127.0.0.1:$PGPORT/holvi"
+    export HOLVI_MIGRATION_DATABASE_URL="${HOLVI_MIGRATION_DATABASE_URL:-postgres://holvi_owner:holvi_owner@127.0.0.1:$PGPORT/holvi}"
+    export EXPENZY_DATABASE_URL="${EXPENZY_DATABASE_URL:-postgres://expenzy:expenzy@127.0.0.1:$PGPORT/expenzy}"
+  fi
+  export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
+  export EXPENZY_API_BASE_URL="${EXPENZY_API_BASE_URL:-http://127.0.0.1:${EXPENZY_PORT:-5001}}"
+  export HOLVI_API_BASE_URL="${HOLVI_API_BASE_URL:-http://127.0.0.1:${HOLVI_API_PORT:-5002}}"
+  API_URL="http://127.0.0.1:${HOLVI_API_PORT:-5002}"
+  WORKER_URL="http://127.0.0.1:${WORKER_METRICS_PORT:-5003}"
+}
+
+# SERVICES: STACK_SERVICES (or all) in start order, without postgres when the caller provides it.
+select_services() {
+  local wanted=" ${STACK_SERVICES:-${ALL_SERVICES[*]}} " name
+  SERVICES=()
+  for name in "${ALL_SERVICES[@]}"; do
+    [[ "$wanted" == *" $name "* ]] || continue
+    [[ "$name" == postgres && -n "$EXTERNAL_DB" ]] && continue
+    SERVICES+=("$name")
+  done
+}
+
+known_service() {
+  [[ " ${ALL_SERVICES[*]} " == *" ${1:-} "* ]] || die "unknown service '${1:-}' (one of: ${ALL_SERVICES[*]})"
+}
+
+# TEMPORAL_CLI: the temporal binary, installed on first use.
+find_temporal_cli() {
+  [[ -n "${TEMPORAL_CLI:-}" ]] || TEMPORAL_CLI="$(bash "$ROOT/scripts/install-temporal.sh")"
+}
+
+# The file a service runs; also what identifies its process in /proc/PID/cmdline.
+entrypoint() {
+  case "$1" in
+    temporal) echo "start-dev" ;;
+    migrate) echo "src/db/migrate-cli.ts" ;;
+    expenzy) echo "expenzy/server.ts" ;;
+    worker) echo "src/worker/main.ts" ;;
+    api) echo "src/api/server.ts" ;;
+  esac
+}
+
+# CMD: the command line of a long-running service.
+service_command() {
+  case "$1" in
+    temporal)
+      mkdir -p "$(dirname "$TEMPORAL_DB")"
+      find_temporal_cli
+      CMD=("$TEMPORAL_CLI" server start-dev --ip 127.0.0.1 --port "${TEMPORAL_ADDRESS##*:}"
+        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" --namespace default --log-level warn)
+      ;;
+    expenzy) CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" node --import tsx expenzy/server.ts) ;;
+    *) CMD=(node --import tsx "$(entrypoint "$1")") ;;
+  esac
+}
+
+healthy() {
+  case "$1" in
+    postgres) bash "$ROOT/scripts/postgres.sh" status >/dev/null 2>&1 ;;
+    temporal) find_temporal_cli && "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 ;;
+    migrate) return 1 ;; # one-shot: run on every start
+    expenzy) http_ok "$EXPENZY_API_BASE_URL/healthz" ;;
+    worker) http_ok "$WORKER_URL/healthz" ;;
+    api) http_ok "$API_URL/readyz" ;;
+  esac
+}
+
+# running_pid NAME: prints the pid recorded for NAME when that process still runs NAME's command
+# (a stale pid file, after a reboot, may name someone else's process).
+running_pid() {
+  if [[ "$1" == postgres ]]; then
+    local pid_file="$STACK_DIR/postgres/data/postmaster.pid" marker="postgres"
+  else
+    local pid_file="$PID_DIR/$1.pid" marker
+    marker="$(entrypoint "$1")"
+  fi
+  [[ -s "$pid_file" ]] || return 1
+  local pid
+  pid="$(head -n1 "$pid_file")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$marker" || return 1
+  echo "$pid"
+}
+
+# launch NAME COMMAND...: COMMAND in a session of its own (so that its children can be signalled
+# with it), detached from this shell, output appended to the service's log.
+launch() {
+  local name="$1"
+  shift
+  local pid_file="$PID_DIR/$name.pid" log="$LOG_DIR/$name.log"
+  rm -f "$pid_file"
+  printf '\n---- %s stack.sh starts %s: %s\n' "$(date -u '+%F %T')" "$name" "$*" >>"$log"
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
+  # (The outer subshell exits at once: nothing of this script lingers holding our stdout.)
+  (
+    cd "$ROOT" || exit 1
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pid_file" "$@" >>"$log" 2>&1 </dev/null &
+  )
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [[ -s "$pid_file" ]] && return 0
+    sleep 0.1
+  done
+  echo "error: $name did not start" >&2
+  return 1
+}
+
+# wait_healthy NAME: until the health check passes; fails early when the process exits.
+wait_healthy() {
+  local name="$1" deadline=$((SECONDS + HEALTH_TIMEOUT))
+  until healthy "$name"; do
+    if ! running_pid "$name" >/dev/null; then
+      echo "error: $name exited" >&2
+      return 1
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "error: $name did not become healthy within ${HEALTH_TIMEOUT}s" >&2
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+run_migrations() {
+  [[ -f "$ROOT/src/db/migrate-cli.ts" ]] || { echo "error: src/db/migrate-cli.ts does not exist" >&2; return 1; }
+  say "migrating Holvi's database"
+  printf '\n---- %s stack.sh runs migrations\n' "$(date -u '+%F %T')" >>"$LOG_DIR/migrate.log"
+  (cd "$ROOT" && timeout "$MIGRATE_TIMEOUT" node --import tsx src/db/migrate-cli.ts) >>"$LOG_DIR/migrate.log" 2>&1
+}
+
+start_postgres() {
+  healthy postgres && { echo "postgres: already running"; return 0; }
+  STARTED+=(postgres)
+  bash "$ROOT/scripts/postgres.sh" start
+}
+
+# start_service NAME: leaves a healthy service alone, waits for one that is starting, launches the rest.
+start_service() {
+  local name="$1"
+  case "$name" in
+    postgres) start_postgres; return ;;
+    migrate) run_migrations; return ;;
+  esac
+  if healthy "$name"; then
+    echo "$name: already running"
+    return 0
+  fi
+  if ! running_pid "$name" >/dev/null; then
+    [[ "$name" == temporal || -f "$ROOT/$(entrypoint "$name")" ]] ||
+      { echo "error: $(entrypoint "$name") does not exist" >&2; return 1; }
+    say "starting $name"
+    service_command "$name"
+    STARTED+=("$name")
+    launch "$name" "${CMD[@]}" || return 1
+  fi
+  wait_healthy "$name"
+}
+
+# abort NAME: reports NAME's failure with the end of its log, stops what this run started, exits 1.
+abort() {
+  trap - INT TERM
+  echo "error: $1 failed to start" >&2
+  [[ -f "$LOG_DIR/$1.log" ]] && show_log_tail "$1"
+  local i
+  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_service "${STARTED[i]}"; done
+  exit 1
+}
+
+start_services() {
+  local name
+  for name in "$@"; do
+    trap 'abort "$name"' INT TERM
+    start_service "$name" || abort "$name"
+  done
+  trap - INT TERM
+}
+
+group_alive() { kill -0 -- "-$1" 2>/dev/null; }
+
+# wait_gone PID SECONDS: until the process group PID is empty.
+wait_gone() {
+  local deadline=$((SECONDS + $2))
+  while group_alive "$1"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+stop_service() {
+  local name="$1" pid
+  case "$name" in
+    postgres) bash "$ROOT/scripts/postgres.sh" stop; return ;;
+    migrate) return 0 ;;
+  esac
+  if pid="$(running_pid "$name")"; then
+    say "stopping $name (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" "$STOP_GRACE"; then
+      echo "$name still running after ${STOP_GRACE}s: SIGKILL"
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      wait_gone "$pid" 5 || echo "warning: process group $pid of $name survived SIGKILL" >&2
+    fi
+  fi
+  rm -f "$PID_DIR/$name.pid"
+}
+
+# kill_service NAME: SIGKILL and nothing else; the pid file stays, so status says "dead".
+kill_service() {
+  local name="$1" pid
+  [[ "$name" != migrate ]] || die "migrate is one-shot; nothing to kill"
+  pid="$(running_pid "$name")" || die "$name is not running (or was not started by stack.sh)"
+  say "SIGKILL $name (pid $pid)"
+  if [[ "$name" == postgres ]]; then
+    # Its backends are sessions of their own; without the postmaster they would linger on.
+    # shellcheck disable=SC2046 # one pid per word
+    kill -KILL "$pid" $(ps -o pid= --ppid "$pid") 2>/dev/null || true
+  else
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+}
+
+cmd_up() {
+  start_services "${SERVICES[@]}"
+  echo
+  print_urls
+}
+
+cmd_down() {
+  local i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_service "${SERVICES[i]}"; done
+}
+
+cmd_restart() {
+  stop_service "$1"
+  start_services "$1"
+}
+
+service_state() {
+  local name="$1"
+  if [[ "$name" == migrate ]]; then echo "one-shot"; return; fi
+  local pid_file="$PID_DIR/$name.pid"
+  [[ "$name" == postgres ]] && pid_file="$STACK_DIR/postgres/data/postmaster.pid"
+  if healthy "$name"; then
+    if running_pid "$name" >/dev/null; then echo "healthy"; else echo "healthy (not started by stack.sh)"; fi
+  elif running_pid "$name" >/dev/null; then
+    echo "UNHEALTHY"
+  elif [[ -f "$pid_file" ]]; then
+    echo "DEAD"
+  else
+    echo "stopped"
+  fi
+}
+
+cmd_status() {
+  local name state pid all_ok=0
+  printf '%-9s %-34s %s\n' SERVICE STATE PID
+  for name in "${SERVICES[@]}"; do
+    state="$(service_state "$name")"
+    pid="$(running_pid "$name" 2>/dev/null || echo -)"
+    printf '%-9s %-34s %s\n' "$name" "$state" "$pid"
+    [[ "$state" == healthy* || "$state" == one-shot ]] || all_ok=1
+  done
+  return "$all_ok"
+}
+
+cmd_logs() {
+  local files=()
+  if [[ -n "${1:-}" ]]; then
+    known_service "$1"
+    files=("$LOG_DIR/$1.log")
+  else
+    files=("$LOG_DIR"/*.log)
+  fi
+  if [[ -t 1 ]]; then tail -n 50 -F "${files[@]}"; else tail -n 100 "${files[@]}"; fi
+}
+
+print_urls() {
+  local name
+  for name in "${SERVICES[@]}"; do
+    case "$name" in
+      postgres) echo "PostgreSQL        127.0.0.1:$PGPORT (databases holvi, expenzy)" ;;
+      temporal) echo "Temporal          $TEMPORAL_ADDRESS, Web UI http://127.0.0.1:$TEMPORAL_UI_PORT" ;;
+      expenzy) echo "Expenzy           $EXPENZY_API_BASE_URL (simulator; admin routes enabled)" ;;
+      worker) echo "Worker metrics    $WORKER_URL/metrics" ;;
+      api) echo "Holvi API         $API_URL (GET /payout/count, webhook /expenzy/webhook/)" ;;
+    esac
+  done
+  echo "Logs              $LOG_DIR/NAME.log (make logs service=NAME); stop with make down"
+}
+
+usage() {
+  die "usage: stack.sh up|down|status|urls|start SERVICE|stop SERVICE|restart SERVICE|kill SERVICE|logs [SERVICE]"
+}
+
+wire_environment
+select_services
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  urls) print_urls ;;
+  logs) cmd_logs "${2:-}" ;;
+  start) known_service "${2:-}" && start_services "$2" ;;
+  stop) known_service "${2:-}" && stop_service "$2" ;;
+  restart) known_service "${2:-}" && cmd_restart "$2" ;;
+  kill) known_service "${2:-}" && kill_service "$2" ;;
+  *) usage ;;
+esac

@@ -1,0 +1,98 @@
+import { ApplicationFailure, activityInfo, heartbeat, log } from '@temporalio/activity';
+import { PartnerUnavailableError } from '../partner/errors.js';
+import type { MarkResult } from '../shared.js';
+import type { ActivityDependencies } from './dependencies.js';
+
+/**
+ * MarkProcessing: sets `processing` at Expenzy for payouts committed in Holvi's table and not
+ * yet confirmed, then records the partner's confirmation in our row.
+ * Absorbs: the partner's random 500s and timeouts. All payouts of the batch are tried; if any
+ * failed transiently the activity fails and the retry policy runs it again (backoff, capped).
+ * Idempotent: a retry skips rows already confirmed, and first asks the partner which payouts
+ * are still `notifying` — an update whose answer was lost (500 after commit, timeout) is then
+ * recorded instead of being sent twice.
+ */
+export function createMarkProcessing(deps: ActivityDependencies) {
+  const { pool, expenzy, metrics } = deps;
+
+  return async function MarkProcessing(expenzyIds: string[]): Promise<MarkResult> {
+    const result: MarkResult = { marked: 0, alreadyProcessing: 0, skipped: 0, failed: [] };
+    let pending = await unconfirmed(pool, expenzyIds);
+    result.skipped = expenzyIds.length - pending.length;
+
+    if (activityInfo().attempt > 1 && pending.length > 0) {
+      const { stillNotifying, alreadyApplied } = await askPartner(deps, pending);
+      await confirm(pool, alreadyApplied);
+      result.alreadyProcessing = alreadyApplied.length;
+      pending = stillNotifying;
+    }
+
+    let transient = 0;
+    await Promise.all(
+      pending.map(async (id) => {
+        try {
+          const outcome = await expenzy.updateState(id, 'processing');
+          heartbeat();
+          if (outcome.applied) {
+            await confirm(pool, [id]);
+            result.marked++;
+          } else {
+            // `[]` is documented only for an unknown id, yet the id was just listed. The row stays
+            // unconfirmed: the next pass tries again while it is listed as `notifying`, or settles it
+            // once it is not (see settle-confirmed.ts).
+            const reason = 'partner answered [] (not applied)';
+            log.warn(reason, { expenzyId: id });
+            result.failed.push({ expenzyId: id, reason });
+          }
+        } catch (error) {
+          heartbeat();
+          if (error instanceof PartnerUnavailableError) return void transient++;
+          const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          log.error('partner refused to set processing', { expenzyId: id, reason });
+          result.failed.push({ expenzyId: id, reason });
+        }
+      }),
+    );
+    metrics?.payoutsMarked.inc(result.marked + result.alreadyProcessing);
+
+    if (transient > 0) {
+      log.warn('some updates failed transiently; retrying the batch', { transient, marked: result.marked });
+      throw ApplicationFailure.retryable(`${transient} of ${pending.length} updates failed transiently`, 'PartnerUnavailable');
+    }
+    log.info('marked payouts processing', { ...result, failed: result.failed.length });
+    return result;
+  };
+}
+
+async function unconfirmed(pool: ActivityDependencies['pool'], ids: string[]): Promise<string[]> {
+  const { rows } = await pool.query<{ expenzy_uuid: string }>(
+    `SELECT expenzy_uuid FROM holvi_received_payout
+      WHERE expenzy_uuid = ANY($1::uuid[]) AND processing_confirmed_at IS NULL`,
+    [ids],
+  );
+  return rows.map((row) => row.expenzy_uuid);
+}
+
+async function confirm(pool: ActivityDependencies['pool'], ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `UPDATE holvi_received_payout SET processing_confirmed_at = clock_timestamp()
+      WHERE expenzy_uuid = ANY($1::uuid[]) AND processing_confirmed_at IS NULL`,
+    [ids],
+  );
+}
+
+/** On a retry: which of our payouts are still `notifying` at the partner, and which it already moved. */
+async function askPartner({ expenzy }: ActivityDependencies, ids: string[]) {
+  const [notifying, inError] = await Promise.all([expenzy.listTransactions('notifying'), expenzy.listTransactions('error')]);
+  const idsOf = (list: unknown[]) =>
+    new Set(list.flatMap((raw) => (typeof (raw as { id?: unknown })?.id === 'string' ? [(raw as { id: string }).id.toLowerCase()] : [])));
+  const stillListed = idsOf(notifying);
+  const errored = idsOf(inError);
+  const stillNotifying = ids.filter((id) => stillListed.has(id));
+  const alreadyApplied = ids.filter((id) => !stillListed.has(id) && !errored.has(id));
+  const unknownOrError = ids.filter((id) => !stillListed.has(id) && errored.has(id));
+  if (unknownOrError.length > 0) log.error('payouts in state error at the partner', { expenzyIds: unknownOrError });
+  if (alreadyApplied.length > 0) log.warn('partner had already applied these updates', { expenzyIds: alreadyApplied });
+  return { stillNotifying, alreadyApplied };
+}

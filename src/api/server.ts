@@ -1,0 +1,27 @@
+import { loadConfig } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { migrateHolvi } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+import { buildApp } from './app.js';
+import { createTemporalGateway } from './temporal-gateway.js';
+
+const config = loadConfig();
+const logger = createLogger('holvi-api', config.LOG_LEVEL);
+await migrateHolvi(config.HOLVI_MIGRATION_DATABASE_URL, logger);
+
+const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
+const temporal = createTemporalGateway(config);
+const app = await buildApp({ config, pool, temporal, logger });
+app.addHook('onClose', async () => {
+  await temporal.close();
+  await pool.end();
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    app.log.info({ signal }, 'shutting down');
+    void app.close().then(() => process.exit(0));
+  });
+}
+
+await app.listen({ host: config.HOLVI_API_HOST, port: config.HOLVI_API_PORT });

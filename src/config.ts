@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of Holvi's services, read from the environment once and validated:
+ * a bad value stops start-up with a message naming the variable.
+ */
+const duration = (fallbackMs: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallbackMs;
+      const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration such as 500ms, 30s or 2m` });
+        return z.NEVER;
+      }
+      const factor = { ms: 1, s: 1_000, m: 60_000 }[match[2] ?? 's'] ?? 1_000;
+      return Math.round(Number(match[1]) * factor);
+    });
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const url = (fallback: string) =>
+  z
+    .url({ protocol: /^https?$/ })
+    .default(fallback)
+    .transform((value) => value.replace(/\/+$/, ''));
+const dbUrl = (fallback: string) => z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default(fallback);
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const schema = z.object({
+  HOLVI_DATABASE_URL: dbUrl('postgres://holvi_app:holvi_app@127.0.0.1:55432/holvi'),
+  HOLVI_MIGRATION_DATABASE_URL: dbUrl('postgres://holvi_owner:holvi_owner@127.0.0.1:55432/holvi'),
+  HOLVI_DB_POOL_SIZE: int(10, 1, 100),
+  EXPENZY_API_BASE_URL: url('http://127.0.0.1:5001'),
+  EXPENZY_API_KEY: optionalSecret,
+  EXPENZY_MAX_PARALLEL_CALLS: int(16, 1, 256),
+  EXPENZY_CALL_TIMEOUT: duration(10_000),
+  EXPENZY_MAX_RESPONSE_BYTES: int(256 * 1024 * 1024, 1024, 2 ** 31 - 1),
+  EXPENZY_WEBHOOK_TOKEN: optionalSecret,
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('expenzy-sync'),
+  SYNC_WORKFLOW_ID: z.string().min(1).default('expenzy-sync'),
+  RECONCILE_INTERVAL: duration(30_000),
+  FETCH_BATCH_SIZE: int(500, 1, 5_000),
+  HOLVI_API_HOST: z.string().default('127.0.0.1'),
+  HOLVI_API_PORT: int(5002, 0, 65_535),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  WORKER_METRICS_PORT: int(5003, 0, 65_535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+}

@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { PartnerCall } from '../partner/expenzy-client.js';
+
+/** The worker's application metrics (the Temporal SDK's own come from the runtime). */
+export function createSyncMetrics(registry: Registry) {
+  let oldestNotifyingCreateTime: number | null = null;
+  const registers = [registry];
+
+  const partnerCalls = new Counter({
+    name: 'expenzy_partner_calls_total',
+    help: 'Calls to the Expenzy API by operation, outcome and HTTP status',
+    labelNames: ['operation', 'outcome', 'status'] as const,
+    registers,
+  });
+  const partnerCallSeconds = new Histogram({
+    name: 'expenzy_partner_call_duration_seconds',
+    help: 'Duration of calls to the Expenzy API',
+    labelNames: ['operation'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const backlog = new Gauge({
+    name: 'expenzy_notifying_backlog',
+    help: 'Valid payouts in state notifying seen in the last fetch',
+    registers,
+  });
+  new Gauge({
+    name: 'expenzy_oldest_unrecorded_payout_age_seconds',
+    help: 'Age of the oldest notifying payout seen in the last fetch (0 when none)',
+    registers,
+    collect() {
+      this.set(oldestNotifyingCreateTime === null ? 0 : Math.max(0, (Date.now() - oldestNotifyingCreateTime) / 1000));
+    },
+  });
+
+  return {
+    payoutsRecorded: new Counter({ name: 'holvi_payouts_recorded_total', help: 'Payouts inserted into holvi_received_payout', registers }),
+    payoutsMarked: new Counter({ name: 'holvi_payouts_marked_total', help: 'Payouts confirmed processing at Expenzy', registers }),
+    payoutsRejected: new Counter({ name: 'holvi_payouts_rejected_total', help: 'Malformed payouts quarantined', registers }),
+    observePartnerCall(call: PartnerCall) {
+      partnerCalls.inc({ operation: call.operation, outcome: call.outcome, status: call.status === null ? 'none' : String(call.status) });
+      partnerCallSeconds.observe({ operation: call.operation }, call.durationMs / 1000);
+    },
+    observeBacklog(count: number, oldestCreateTime: string | undefined) {
+      backlog.set(count);
+      oldestNotifyingCreateTime = oldestCreateTime ? Date.parse(oldestCreateTime) : null;
+    },
+  };
+}
+
+export type SyncMetrics = ReturnType<typeof createSyncMetrics>;

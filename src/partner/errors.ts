@@ -1,0 +1,34 @@
+/** How a call to Expenzy went wrong; the activities map these onto Temporal retry decisions. */
+
+/** 5xx, 429, timeout, connection failure, an oversize body: the same call may succeed later. */
+export class PartnerUnavailableError extends Error {
+  override name = 'PartnerUnavailableError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The partner answered, but not in the documented shape. */
+export class PartnerResponseError extends Error {
+  override name = 'PartnerResponseError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The partner refused the request itself (404 for a state it does not accept). Retrying repeats it. */
+export class PartnerRejectedRequestError extends Error {
+  override name = 'PartnerRejectedRequestError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}

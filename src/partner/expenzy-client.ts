@@ -1,0 +1,132 @@
+import pLimit from 'p-limit';
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { PartnerRejectedRequestError, PartnerResponseError, PartnerUnavailableError } from './errors.js';
+
+export type PartnerState = 'notifying' | 'processing' | 'error';
+
+/** The outcome of a state update the partner answered with 200. */
+export type UpdateOutcome =
+  | { applied: true; payout: Record<string, unknown> }
+  /** `[]`: the partner did not apply it (it documents this only for an unknown id). */
+  | { applied: false };
+
+export interface PartnerCall {
+  operation: 'list' | 'update';
+  outcome: 'ok' | 'unavailable' | 'invalid' | 'rejected';
+  status: number | null;
+  durationMs: number;
+}
+
+export interface ExpenzyClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  maxParallelCalls: number;
+  apiKey?: string;
+  /** Told about every call, for metrics. */
+  onCall?: (call: PartnerCall) => void;
+}
+
+export interface ExpenzyClient {
+  listTransactions(state?: PartnerState): Promise<unknown[]>;
+  updateState(id: string, state: 'processing' | 'error'): Promise<UpdateOutcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * Holvi's client for the Expenzy API, with the partner's quirks handled in one place:
+ * reads are POSTs, `[]` means "not applied", failures are 500s. Every call is bounded in
+ * time, in response size and in parallelism; redirects are never followed.
+ */
+export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClient {
+  const base = new URL(options.baseUrl);
+  const agent = new Agent({
+    connections: options.maxParallelCalls,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    maxResponseSize: options.maxResponseBytes,
+  });
+  const limit = pLimit(options.maxParallelCalls);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+
+  async function call(operation: PartnerCall['operation'], path: string, init: Partial<Dispatcher.RequestOptions>) {
+    const started = performance.now();
+    const report = (outcome: PartnerCall['outcome'], status: number | null) =>
+      options.onCall?.({ operation, outcome, status, durationMs: performance.now() - started });
+    try {
+      const response = await request(new URL(path, base), {
+        method: 'POST',
+        dispatcher: agent,
+        signal: AbortSignal.timeout(options.timeoutMs),
+        ...init,
+        headers: { ...headers, ...(init.headers as Record<string, string>) },
+      });
+      const text = await response.body.text();
+      const result = interpret(response.statusCode, text);
+      report('ok', response.statusCode);
+      return result;
+    } catch (error) {
+      const wrapped = classify(error, operation);
+      const outcome = wrapped instanceof PartnerUnavailableError ? 'unavailable' : wrapped instanceof PartnerRejectedRequestError ? 'rejected' : 'invalid';
+      report(outcome, 'status' in wrapped && typeof wrapped.status === 'number' ? wrapped.status : null);
+      throw wrapped;
+    }
+  }
+
+  return {
+    listTransactions: (state) =>
+      limit(async () => {
+        const query = state ? `?state=${encodeURIComponent(state)}` : '';
+        const body = await call('list', `/api/transaction/${query}`, {});
+        if (!Array.isArray(body)) throw new PartnerResponseError('list answer is not a JSON list');
+        return body;
+      }),
+    updateState: (id, state) =>
+      limit(async () => {
+        const body = await call('update', `/api/transaction/${encodeURIComponent(id)}/`, {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ state }).toString(),
+        });
+        return updateOutcome(body, id);
+      }),
+    close: () => agent.close(),
+  };
+}
+
+function interpret(status: number, text: string): unknown {
+  if (status === 404) throw new PartnerRejectedRequestError(`partner refused the request (404): ${text.slice(0, 200)}`, status);
+  if (status === 429 || status >= 500) throw new PartnerUnavailableError(`partner answered ${status}`, status);
+  if (status !== 200) throw new PartnerResponseError(`unexpected status ${status}`, status);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new PartnerResponseError(`answer is not JSON: ${text.slice(0, 80)}`, status);
+  }
+}
+
+function updateOutcome(body: unknown, id: string): UpdateOutcome {
+  if (!Array.isArray(body)) throw new PartnerResponseError('update answer is not a JSON list');
+  if (body.length === 0) return { applied: false };
+  const [payout] = body as unknown[];
+  if (body.length !== 1 || typeof payout !== 'object' || payout === null) {
+    throw new PartnerResponseError(`update answer has ${body.length} items, expected 1`);
+  }
+  const answered = (payout as Record<string, unknown>).id;
+  if (typeof answered !== 'string' || answered.toLowerCase() !== id.toLowerCase()) {
+    throw new PartnerResponseError(`update answer is for payout ${JSON.stringify(answered)}, not ${id}`);
+  }
+  return { applied: true, payout: payout as Record<string, unknown> };
+}
+
+function classify(error: unknown, operation: string): Error {
+  if (error instanceof PartnerUnavailableError || error instanceof PartnerResponseError || error instanceof PartnerRejectedRequestError) {
+    return error;
+  }
+  if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
+    return new PartnerUnavailableError(`${operation} answer exceeded the response size limit`);
+  }
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return new PartnerUnavailableError(`${operation} call failed: ${name}: ${message}`);
+}

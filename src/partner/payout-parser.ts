@@ -1,0 +1,115 @@
+import type { Payout, RejectedPayout } from '../shared.js';
+
+/**
+ * Validates one payout as the partner lists it. The partner's documentation is approximate,
+ * so every unambiguous form is accepted and normalised; anything else is rejected with a
+ * reason a person can act on. Money never becomes a JavaScript number.
+ */
+export type ParsedPayout =
+  | { kind: 'payout'; payout: Payout }
+  | { kind: 'rejected'; rejected: RejectedPayout }
+  /** A valid payout in a state that is not ours to act on (e.g. already `processing`). */
+  | { kind: 'ignored'; expenzyId: string; state: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STATES = new Set(['notifying', 'processing', 'error']);
+const MAX_RECIPIENT_LENGTH = 20;
+const REQUIRED = ['id', 'amount', 'create_time', 'recipient_account_identifier', 'state'] as const;
+
+export function parsePartnerPayout(raw: unknown): ParsedPayout {
+  const rawId = isObject(raw) && typeof raw.id === 'string' ? raw.id : null;
+  const reject = (reason: string): ParsedPayout => ({ kind: 'rejected', rejected: { expenzyId: rawId, reason, raw } });
+
+  if (!isObject(raw)) return reject('payout is not a JSON object');
+  const missing = REQUIRED.filter((field) => raw[field] === undefined || raw[field] === null);
+  if (missing.length > 0) return reject(`missing field ${missing.join(', ')}`);
+
+  if (typeof raw.id !== 'string' || !UUID.test(raw.id)) return reject(`id ${describe(raw.id)} is not a uuid`);
+  const amount = parseAmount(raw.amount);
+  if (amount === null) return reject(`amount ${describe(raw.amount)} is not a positive amount with at most two decimals`);
+  const createTime = parseTimestamp(raw.create_time);
+  if (createTime === null) return reject(`create_time ${describe(raw.create_time)} is not an ISO 8601 or HTTP date with a time zone`);
+  const recipient = raw.recipient_account_identifier;
+  if (typeof recipient !== 'string' || recipient.length === 0 || recipient.length > MAX_RECIPIENT_LENGTH) {
+    return reject(`recipient_account_identifier ${describe(recipient)} is not a string of 1 to ${MAX_RECIPIENT_LENGTH} characters`);
+  }
+  if (typeof raw.state !== 'string' || !STATES.has(raw.state)) return reject(`state ${describe(raw.state)} is unknown`);
+
+  const expenzyId = raw.id.toLowerCase();
+  if (raw.state !== 'notifying') return { kind: 'ignored', expenzyId, state: raw.state };
+  return { kind: 'payout', payout: { expenzyId, amount, createTime, recipient } };
+}
+
+const AMOUNT = /^(\d{1,14})(?:\.(\d{1,2}))?$/;
+
+/** "12.3", "12.30", 12.3 and 12 all mean 12.30; "1.234", 1e3, "-5.00" and 0 are refused. */
+export function parseAmount(value: unknown): string | null {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+  else return null;
+  const match = AMOUNT.exec(text);
+  if (!match) return null;
+  const whole = match[1]!.replace(/^0+(?=\d)/, '');
+  const cents = (match[2] ?? '').padEnd(2, '0');
+  if (/^0+$/.test(whole) && cents === '00') return null;
+  return `${whole}.${cents}`;
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/**
+ * Normalises to UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`, keeping the partner's microseconds
+ * (a JavaScript Date would drop them). A time without a zone is ambiguous and refused.
+ */
+export function parseTimestamp(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const iso = ISO.exec(value);
+  if (iso) {
+    const [, y, mo, d, h, mi, s, fraction, zone] = iso;
+    const utcMs = utcMillis(+y!, +mo!, +d!, +h!, +mi!, +s!);
+    if (utcMs === null) return null;
+    return formatUtc(utcMs - zoneOffsetMinutes(zone!) * 60_000, (fraction ?? '').padEnd(6, '0'));
+  }
+  const http = HTTP_DATE.exec(value);
+  if (http) {
+    const [, weekday, d, mon, y, h, mi, s] = http;
+    const utcMs = utcMillis(+y!, MONTHS.indexOf(mon!) + 1, +d!, +h!, +mi!, +s!);
+    if (utcMs === null || WEEKDAYS[new Date(utcMs).getUTCDay()] !== weekday) return null;
+    return formatUtc(utcMs, '000000');
+  }
+  return null;
+}
+
+function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: number): number | null {
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  const exact =
+    back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d &&
+    back.getUTCHours() === h && back.getUTCMinutes() === mi && back.getUTCSeconds() === s;
+  return exact ? ms : null;
+}
+
+function zoneOffsetMinutes(zone: string): number {
+  if (zone.toUpperCase() === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
+}
+
+function formatUtc(utcMs: number, micros: string): string {
+  return new Date(utcMs).toISOString().replace(/\.\d{3}Z$/, `.${micros}Z`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A short, safe rendering of a rejected value for the reason text. */
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

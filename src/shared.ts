@@ -1,0 +1,74 @@
+/**
+ * What the API, the worker and the workflow share: names, the signal and query, and the
+ * small payloads that cross Temporal. Imported by workflow code, so no Node imports here.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+export const SYNC_WORKFLOW_TYPE = 'expenzySync';
+
+/** "Expenzy says payouts may be waiting": sent (coalesced) for webhooks. */
+export const payoutsAvailableSignal = defineSignal('payoutsAvailable');
+export const statusQuery = defineQuery<SyncStatus>('status');
+
+/** A payout as Holvi stores it, validated and normalised. Money stays a decimal string. */
+export interface Payout {
+  expenzyId: string;
+  /** Two decimals, e.g. "12.30". */
+  amount: string;
+  /** UTC, ISO 8601 with the partner's fraction kept (up to microseconds), e.g. 2026-11-26T10:00:00.123456Z. */
+  createTime: string;
+  recipient: string;
+}
+
+/** A payout the partner listed that failed validation; quarantined, never recorded. */
+export interface RejectedPayout {
+  /** The id as the partner sent it, when there was a string id at all. */
+  expenzyId: string | null;
+  reason: string;
+  /** The JSON object exactly as listed. */
+  raw: unknown;
+}
+
+export interface FetchResult {
+  /** Oldest first, at most the batch size. */
+  payouts: Payout[];
+  /** Newly seen malformed payouts (those already quarantined are left out). */
+  rejected: RejectedPayout[];
+  /** Valid payouts in `notifying` that did not fit in this batch. */
+  remaining: number;
+}
+
+export interface MarkResult {
+  marked: number;
+  /** Already `processing` at the partner (applied by an earlier attempt whose answer was lost). */
+  alreadyProcessing: number;
+  /** Given ids not (yet) in Holvi's table, or already confirmed: nothing to do. */
+  skipped: number;
+  /** Payouts the partner refused for good, with the reason (kept for the next pass and for people). */
+  failed: { expenzyId: string; reason: string }[];
+}
+
+export interface SyncCounters {
+  passes: number;
+  recorded: number;
+  marked: number;
+  rejected: number;
+  signals: number;
+}
+
+export interface SyncStatus extends SyncCounters {
+  pending: boolean;
+  passRunning: boolean;
+  lastPassStartedAt: string | null;
+  lastPassEndedAt: string | null;
+  lastBacklog: number;
+  runPasses: number;
+}
+
+export interface SyncInput {
+  /** Without a signal, a reconciliation pass runs this often (webhooks are not retried by Expenzy). */
+  reconcileIntervalMs: number;
+  /** Carried across continue-as-new. */
+  counters?: SyncCounters;
+  pending?: boolean;
+}

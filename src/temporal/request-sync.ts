@@ -1,0 +1,20 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config.js';
+import { SYNC_WORKFLOW_TYPE, payoutsAvailableSignal, type SyncInput } from '../shared.js';
+
+export type SyncTarget = Pick<Config, 'SYNC_WORKFLOW_ID' | 'TEMPORAL_TASK_QUEUE' | 'RECONCILE_INTERVAL'>;
+
+/**
+ * Signal-with-start of the singleton sync: signals the running `expenzySync`, or starts it
+ * (with the signal) when none runs. Resolves once Temporal has durably accepted the signal.
+ */
+export async function requestSync(client: Client, target: SyncTarget): Promise<void> {
+  const input: SyncInput = { reconcileIntervalMs: target.RECONCILE_INTERVAL };
+  await client.workflow.signalWithStart(SYNC_WORKFLOW_TYPE, {
+    workflowId: target.SYNC_WORKFLOW_ID,
+    taskQueue: target.TEMPORAL_TASK_QUEUE,
+    args: [input],
+    signal: payoutsAvailableSignal,
+    signalArgs: [],
+  });
+}

@@ -1,0 +1,64 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { loadConfig } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { migrateHolvi } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+import { createSyncMetrics } from '../metrics/sync-metrics.js';
+import { createExpenzyClient } from '../partner/expenzy-client.js';
+import { requestSync } from '../temporal/request-sync.js';
+import { createSyncWorker } from './create-worker.js';
+import { installRuntime } from './runtime.js';
+import { startMetricsServer } from './metrics-server.js';
+
+const config = loadConfig();
+const logger = createLogger('worker', config.LOG_LEVEL);
+const SDK_METRICS_ADDRESS = `127.0.0.1:${config.WORKER_METRICS_PORT + 1000}`;
+
+installRuntime(logger, SDK_METRICS_ADDRESS);
+await migrateHolvi(config.HOLVI_MIGRATION_DATABASE_URL, logger);
+
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const metrics = createSyncMetrics(registry);
+const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
+const expenzy = createExpenzyClient({
+  baseUrl: config.EXPENZY_API_BASE_URL,
+  timeoutMs: config.EXPENZY_CALL_TIMEOUT,
+  maxResponseBytes: config.EXPENZY_MAX_RESPONSE_BYTES,
+  maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
+  apiKey: config.EXPENZY_API_KEY,
+  onCall: metrics.observePartnerCall,
+});
+
+const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const worker = await createSyncWorker({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  dependencies: { pool, expenzy, batchSize: config.FETCH_BATCH_SIZE, metrics },
+});
+const metricsServer = await startMetricsServer({
+  host: config.WORKER_METRICS_HOST,
+  port: config.WORKER_METRICS_PORT,
+  registry,
+  sdkMetricsUrl: `http://${SDK_METRICS_ADDRESS}/metrics`,
+  healthy: () => worker.getState() === 'RUNNING',
+});
+
+// Make sure the singleton sync exists, so reconciliation runs even if every webhook was lost.
+const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+await requestSync(client, config);
+
+logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: `http://${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics` }, 'worker started');
+try {
+  await worker.run();
+} finally {
+  metricsServer.close();
+  await client.connection.close();
+  await connection.close();
+  await expenzy.close();
+  await pool.end();
+  logger.info('worker stopped');
+}

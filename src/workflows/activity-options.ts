@@ -1,0 +1,38 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Every timeout and retry policy of the sync, named and explained. None gives up: a payout
+ * must never be dropped because the partner was down for a while; the backoff is capped so
+ * the sync resumes quickly once it is back. Non-retryable refusals are returned per payout
+ * by the activities instead of failing the batch.
+ */
+
+/** The partner's 500s come at random; a short first retry absorbs most of them. */
+const partnerRetry = {
+  initialInterval: '500 ms',
+  backoffCoefficient: 2,
+  maximumInterval: '15 s',
+} as const;
+
+/** One list call; with 100,000 payouts listed it takes seconds, with partner latency more. */
+export const fetchOptions: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: partnerRetry,
+};
+
+/** One SQL round trip; retried quickly through a database restart. */
+export const recordOptions: ActivityOptions = {
+  startToCloseTimeout: '30 s',
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 s' },
+};
+
+/**
+ * One partner call per payout of the batch, bounded in parallelism: minutes when the partner
+ * is slow. The heartbeat after each call lets a killed worker's attempt be retried within
+ * seconds instead of at the end of the start-to-close timeout.
+ */
+export const markOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '15 s',
+  retry: partnerRetry,
+};

@@ -1,0 +1,86 @@
+import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/index.js';
+import { payoutsAvailableSignal, statusQuery, type SyncCounters, type SyncInput, type SyncStatus } from '../shared.js';
+import { fetchOptions, markOptions, recordOptions } from './activity-options.js';
+
+const { FetchTransactions } = proxyActivities<SyncActivities>(fetchOptions);
+const { RecordPayout } = proxyActivities<SyncActivities>(recordOptions);
+const { MarkProcessing, QuarantinePayouts } = proxyActivities<SyncActivities>(markOptions);
+
+/** A run continues as new after this many passes (or earlier when Temporal suggests it). */
+export const MAX_PASSES_PER_RUN = 100;
+
+/**
+ * The singleton sync. A webhook's signal asks for a pass; a pass fetches the oldest batch of
+ * `notifying` payouts, records them, and marks them `processing`. Passes repeat while work
+ * remains or a signal came in meanwhile; without signals a reconciliation pass still runs
+ * every `reconcileIntervalMs`, because Expenzy never retries a lost webhook.
+ */
+export async function expenzySync(input: SyncInput): Promise<void> {
+  const counters: SyncCounters = input.counters ?? { passes: 0, recorded: 0, marked: 0, rejected: 0, signals: 0 };
+  const status: SyncStatus = {
+    ...counters,
+    pending: input.pending ?? true,
+    passRunning: false,
+    lastPassStartedAt: null,
+    lastPassEndedAt: null,
+    lastBacklog: 0,
+    runPasses: 0,
+  };
+
+  setHandler(payoutsAvailableSignal, () => {
+    status.pending = true;
+    counters.signals++;
+  });
+  setHandler(statusQuery, () => ({ ...status, ...counters }));
+
+  for (;;) {
+    await condition(() => status.pending, input.reconcileIntervalMs);
+    let more = true;
+    while ((more || status.pending) && !runIsFull(status)) {
+      status.pending = false;
+      more = await runPass(counters, status);
+    }
+    if (runIsFull(status)) {
+      await condition(allHandlersFinished);
+      return await continueAsNew<typeof expenzySync>({
+        reconcileIntervalMs: input.reconcileIntervalMs,
+        counters,
+        pending: status.pending || more,
+      });
+    }
+  }
+}
+
+/** One pass. Returns whether another pass has work (backlog left and this one made progress). */
+async function runPass(counters: SyncCounters, status: SyncStatus): Promise<boolean> {
+  status.passRunning = true;
+  status.lastPassStartedAt = new Date().toISOString();
+  const fetched = await FetchTransactions();
+  let progressed = false;
+
+  if (fetched.rejected.length > 0) {
+    const quarantined = await QuarantinePayouts(fetched.rejected);
+    counters.rejected += quarantined.quarantined;
+    progressed ||= quarantined.quarantined + quarantined.setToError > 0;
+  }
+  if (fetched.payouts.length > 0) {
+    const recorded = await RecordPayout(fetched.payouts);
+    const marked = await MarkProcessing(fetched.payouts.map((payout) => payout.expenzyId));
+    counters.recorded += recorded.inserted;
+    counters.marked += marked.marked + marked.alreadyProcessing;
+    progressed ||= recorded.inserted + marked.marked + marked.alreadyProcessing > 0;
+    if (marked.failed.length > 0) log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
+  }
+
+  counters.passes++;
+  status.runPasses++;
+  status.lastBacklog = fetched.remaining;
+  status.passRunning = false;
+  status.lastPassEndedAt = new Date().toISOString();
+  return fetched.remaining > 0 && progressed;
+}
+
+function runIsFull(status: SyncStatus): boolean {
+  return status.runPasses >= MAX_PASSES_PER_RUN || workflowInfo().continueAsNewSuggested;
+}

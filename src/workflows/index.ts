@@ -1,0 +1,1 @@
+export { expenzySync } from './expenzy-sync.js';

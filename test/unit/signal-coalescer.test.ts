@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { SignalCoalescer } from '../../src/api/signal-coalescer.js';
+
+/** A send() whose calls are recorded and settled by hand. */
+function controlledSend() {
+  const calls: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  const send = () => new Promise<void>((resolve, reject) => calls.push({ resolve, reject }));
+  return { calls, send };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SignalCoalescer', () => {
+  it('sends once for a lone request', async () => {
+    const { calls, send } = controlledSend();
+    const coalescer = new SignalCoalescer(send);
+    const done = coalescer.request();
+    expect(calls).toHaveLength(1);
+    calls[0]!.resolve();
+    await expect(done).resolves.toBeUndefined();
+  });
+
+  it('answers a burst with the in-flight signal plus exactly one trailing signal', async () => {
+    const { calls, send } = controlledSend();
+    const coalescer = new SignalCoalescer(send);
+    const first = coalescer.request();
+    const burst = Array.from({ length: 99 }, () => coalescer.request());
+    expect(calls).toHaveLength(1);
+
+    let burstSettled = false;
+    void Promise.all(burst).then(() => (burstSettled = true));
+    calls[0]!.resolve();
+    await first;
+    await tick();
+    expect(calls).toHaveLength(2);
+    expect(burstSettled).toBe(false); // the burst waits for the signal sent after it arrived
+
+    calls[1]!.resolve();
+    await Promise.all(burst);
+  });
+
+  it('sends a new trailing signal for a request made while the trailing one is in flight', async () => {
+    const { calls, send } = controlledSend();
+    const coalescer = new SignalCoalescer(send);
+    void coalescer.request();
+    const second = coalescer.request();
+    calls[0]!.resolve();
+    await tick();
+    expect(calls).toHaveLength(2);
+    const third = coalescer.request();
+    calls[1]!.resolve();
+    await second;
+    await tick();
+    expect(calls).toHaveLength(3);
+    calls[2]!.resolve();
+    await third;
+  });
+
+  it('fails the requests a failed signal answers, and still sends the trailing one', async () => {
+    const { calls, send } = controlledSend();
+    const coalescer = new SignalCoalescer(send);
+    const first = coalescer.request();
+    const second = coalescer.request();
+    calls[0]!.reject(new Error('temporal down'));
+    await expect(first).rejects.toThrow('temporal down');
+    await tick();
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve();
+    await expect(second).resolves.toBeUndefined();
+  });
+
+  it('starts afresh once idle', async () => {
+    const { calls, send } = controlledSend();
+    const coalescer = new SignalCoalescer(send);
+    const first = coalescer.request();
+    calls[0]!.resolve();
+    await first;
+    void coalescer.request();
+    expect(calls).toHaveLength(2);
+  });
+});

@@ -1,0 +1,45 @@
+import type { Percentiles } from './report-latency.js';
+import type { Report } from './report.js';
+
+const row = (label: string, value: string | number, width = 44) =>
+  `  ${label.padEnd(width)} ${String(value).padStart(8)}`;
+
+function latencyRow(label: string, p: Percentiles | null): string {
+  if (!p) return `  ${label.padEnd(26)} ${'-'.padStart(8)}`;
+  const ms = [p.p50, p.p95, p.p99, p.max].map((value) => value.toFixed(1).padStart(10));
+  return `  ${label.padEnd(26)} ${String(p.count).padStart(8)}${ms.join('')}`;
+}
+
+/** The report as a table for a terminal, db_check style: figures first, then one line per check. */
+export function formatReport(report: Report): string {
+  const { expenzy, updates } = report;
+  const lines = [
+    'Expenzy / Holvi consistency report',
+    '',
+    row('Holvi rows', report.holviRows),
+    row('Expenzy total', expenzy.total),
+    row('Expenzy processing', expenzy.processing),
+    row('Expenzy notifying', expenzy.notifying),
+    row('Expenzy error', expenzy.error),
+    row('Expenzy malformed (simulator fault)', expenzy.malformed),
+    row('Rejected by Holvi (quarantine rows)', report.rejectedRows),
+    row('  of which error at Expenzy', report.rejectedErrorAtPartner),
+    row('Quarantined, expected absent from Holvi', report.quarantined),
+    row('Max update count', updates.max),
+    row('Updates beyond one', updates.beyondOne),
+    '',
+    ...report.checks.map((check) => {
+      const line = `${row(check.label, check.figure)}  ${check.status}`;
+      return check.status !== 'OK' && check.sample?.length
+        ? `${line}  first: ${check.sample.join(', ')}`
+        : line;
+    }),
+    '',
+    `  ${'Latency from Expenzy create_time'.padEnd(26)} ${'count'.padStart(8)}${['p50 ms', 'p95 ms', 'p99 ms', 'max ms'].map((h) => h.padStart(10)).join('')}`,
+    latencyRow('to Holvi received_at', report.latencyMs.toReceived),
+    latencyRow('to processing confirmed', report.latencyMs.toConfirmed),
+    '',
+    `Result: ${report.consistent ? 'CONSISTENT' : 'INCONSISTENT'}`,
+  ];
+  return lines.join('\n');
+}

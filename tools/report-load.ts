@@ -1,0 +1,70 @@
+import type pg from 'pg';
+
+// Compact columns, all as text: uuids and money keep their exact spelling, and timestamps come
+// as epoch microseconds (extract() is numeric since PostgreSQL 14, so this is exact).
+const micros = (column: string) => `(extract(epoch from ${column}) * 1000000)::bigint::text`;
+
+export interface ExpenzyRow {
+  id: string;
+  amount: string;
+  recipient: string;
+  createMicros: string;
+  state: string;
+  updateCount: number;
+  malformed: boolean;
+}
+
+export interface HolviRow {
+  uuid: string;
+  amount: string;
+  recipient: string;
+  createMicros: string;
+  receivedMicros: string;
+  confirmedMicros: string | null;
+}
+
+export interface HolviSide {
+  received: HolviRow[];
+  /** `expenzy_id` of each quarantined row (text: a malformed id is kept as it came). */
+  rejectedIds: (string | null)[];
+}
+
+/** All statements of one side see the same snapshot, so its counts agree with its rows. */
+async function inSnapshot<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } finally {
+    client.release();
+  }
+}
+
+export function loadExpenzy(pool: pg.Pool): Promise<ExpenzyRow[]> {
+  return inSnapshot(pool, async (client) => {
+    const { rows } = await client.query<ExpenzyRow>(
+      `SELECT id::text AS id, amount::text AS amount, recipient_account_identifier AS recipient,
+              ${micros('create_time')} AS "createMicros", state,
+              state_update_count AS "updateCount", malformed_kind IS NOT NULL AS malformed
+         FROM expenzy_transaction ORDER BY create_time, id`,
+    );
+    return rows;
+  });
+}
+
+export function loadHolvi(pool: pg.Pool): Promise<HolviSide> {
+  return inSnapshot(pool, async (client) => {
+    const { rows: received } = await client.query<HolviRow>(
+      `SELECT expenzy_uuid::text AS uuid, amount::text AS amount, recipient_account_identifier AS recipient,
+              ${micros('create_time')} AS "createMicros", ${micros('received_at')} AS "receivedMicros",
+              ${micros('processing_confirmed_at')} AS "confirmedMicros"
+         FROM holvi_received_payout ORDER BY id`,
+    );
+    const { rows: rejected } = await client.query<{ expenzy_id: string | null }>(
+      'SELECT expenzy_id FROM holvi_rejected_payout ORDER BY id',
+    );
+    return { received, rejectedIds: rejected.map((row) => row.expenzy_id) };
+  });
+}
