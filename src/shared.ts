@@ -44,6 +44,8 @@ export interface MarkResult {
   alreadyProcessing: number;
   /** Given ids not (yet) in Holvi's table, or already confirmed: nothing to do. */
   skipped: number;
+  /** Failed transiently (500, timeout): still `notifying`, so the next pass takes them again. */
+  retryLater: number;
   /** Payouts the partner refused for good, with the reason (kept for the next pass and for people). */
   failed: { expenzyId: string; reason: string }[];
 }

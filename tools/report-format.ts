@@ -4,11 +4,17 @@ import type { Report } from './report.js';
 const row = (label: string, value: string | number, width = 44) =>
   `  ${label.padEnd(width)} ${String(value).padStart(8)}`;
 
-function latencyRow(label: string, p: Percentiles | null): string {
-  if (!p) return `  ${label.padEnd(26)} ${'-'.padStart(8)}`;
-  const ms = [p.p50, p.p95, p.p99, p.max].map((value) => value.toFixed(1).padStart(10));
-  return `  ${label.padEnd(26)} ${String(p.count).padStart(8)}${ms.join('')}`;
-}
+const latencyColumns = (label: string, count: string, values: string[]) =>
+  `  ${label.padEnd(34)} ${count.padStart(8)}${values.map((value) => value.padStart(10)).join('')}`;
+
+const latencyRow = (label: string, p: Percentiles | null) =>
+  p
+    ? latencyColumns(
+        label,
+        String(p.count),
+        [p.p50, p.p95, p.p99, p.max].map((ms) => ms.toFixed(1)),
+      )
+    : latencyColumns(label, '-', []);
 
 /** The report as a table for a terminal, db_check style: figures first, then one line per check. */
 export function formatReport(report: Report): string {
@@ -35,7 +41,7 @@ export function formatReport(report: Report): string {
         : line;
     }),
     '',
-    `  ${'Latency from Expenzy create_time'.padEnd(26)} ${'count'.padStart(8)}${['p50 ms', 'p95 ms', 'p99 ms', 'max ms'].map((h) => h.padStart(10)).join('')}`,
+    latencyColumns('Latency from Expenzy create_time', 'count', ['p50 ms', 'p95 ms', 'p99 ms', 'max ms']),
     latencyRow('to Holvi received_at', report.latencyMs.toReceived),
     latencyRow('to processing confirmed', report.latencyMs.toConfirmed),
     '',

@@ -6,17 +6,19 @@ import type { ActivityDependencies } from './dependencies.js';
 /**
  * MarkProcessing: sets `processing` at Expenzy for payouts committed in Holvi's table and not
  * yet confirmed, then records the partner's confirmation in our row.
- * Absorbs: the partner's random 500s and timeouts. All payouts of the batch are tried; if any
- * failed transiently the activity fails and the retry policy runs it again (backoff, capped).
- * Idempotent: a retry skips rows already confirmed, and first asks the partner which payouts
- * are still `notifying` — an update whose answer was lost (500 after commit, timeout) is then
- * recorded instead of being sent twice.
+ * Absorbs: the partner's random 500s and timeouts. Every payout of the batch is tried; those
+ * that failed transiently are left to the next pass (they are still `notifying`, so its fetch
+ * lists them again) while the rest of the sync moves on. Only when nothing got through — the
+ * partner is down — does the activity fail, so the retry policy's backoff spares the partner.
+ * Idempotent: rows already confirmed are skipped; a retry first asks the partner which payouts
+ * are still `notifying`, so an update whose answer was lost (500 after commit, timeout) is
+ * recorded instead of being sent twice (a later pass does the same in settle-confirmed.ts).
  */
 export function createMarkProcessing(deps: ActivityDependencies) {
   const { pool, expenzy, metrics } = deps;
 
   return async function MarkProcessing(expenzyIds: string[]): Promise<MarkResult> {
-    const result: MarkResult = { marked: 0, alreadyProcessing: 0, skipped: 0, failed: [] };
+    const result: MarkResult = { marked: 0, alreadyProcessing: 0, skipped: 0, retryLater: 0, failed: [] };
     let pending = await unconfirmed(pool, expenzyIds);
     result.skipped = expenzyIds.length - pending.length;
 
@@ -55,10 +57,10 @@ export function createMarkProcessing(deps: ActivityDependencies) {
     );
     metrics?.payoutsMarked.inc(result.marked + result.alreadyProcessing);
 
-    if (transient > 0) {
-      log.warn('some updates failed transiently; retrying the batch', { transient, marked: result.marked });
-      throw ApplicationFailure.retryable(`${transient} of ${pending.length} updates failed transiently`, 'PartnerUnavailable');
+    if (transient > 0 && transient === pending.length) {
+      throw ApplicationFailure.retryable(`all ${transient} updates failed transiently`, 'PartnerUnavailable');
     }
+    result.retryLater = transient;
     log.info('marked payouts processing', { ...result, failed: result.failed.length });
     return result;
   };

@@ -52,7 +52,7 @@ export async function expenzySync(input: SyncInput): Promise<void> {
   }
 }
 
-/** One pass. Returns whether another pass has work (backlog left and this one made progress). */
+/** One pass. Returns whether another pass has work (payouts left and this one made progress). */
 async function runPass(counters: SyncCounters, status: SyncStatus): Promise<boolean> {
   status.passRunning = true;
   status.lastPassStartedAt = new Date().toISOString();
@@ -64,12 +64,14 @@ async function runPass(counters: SyncCounters, status: SyncStatus): Promise<bool
     counters.rejected += quarantined.quarantined;
     progressed ||= quarantined.quarantined + quarantined.setToError > 0;
   }
+  let retryLater = 0;
   if (fetched.payouts.length > 0) {
     const recorded = await RecordPayout(fetched.payouts);
     const marked = await MarkProcessing(fetched.payouts.map((payout) => payout.expenzyId));
     counters.recorded += recorded.inserted;
     counters.marked += marked.marked + marked.alreadyProcessing;
     progressed ||= recorded.inserted + marked.marked + marked.alreadyProcessing > 0;
+    retryLater = marked.retryLater;
     if (marked.failed.length > 0) log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
   }
 
@@ -78,7 +80,7 @@ async function runPass(counters: SyncCounters, status: SyncStatus): Promise<bool
   status.lastBacklog = fetched.remaining;
   status.passRunning = false;
   status.lastPassEndedAt = new Date().toISOString();
-  return fetched.remaining > 0 && progressed;
+  return fetched.remaining + retryLater > 0 && progressed;
 }
 
 function runIsFull(status: SyncStatus): boolean {

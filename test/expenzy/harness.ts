@@ -39,7 +39,7 @@ export function useExpenzy() {
     await migrateExpenzy(pool);
   });
   beforeEach(async () => {
-    await pool.query('TRUNCATE expenzy_transaction');
+    await pool.query('DELETE FROM expenzy_transaction');
   });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));

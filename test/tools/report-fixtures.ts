@@ -1,31 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import pg from 'pg';
+import { migrateExpenzy } from '../../expenzy/db.js';
 import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from '../support/databases.js';
-
-// The simulator's table as agreed; expenzy/db.ts (migrateExpenzy) creates it when present.
-const expenzyDdl = `
-  CREATE TABLE IF NOT EXISTS expenzy_transaction (
-    id uuid PRIMARY KEY,
-    amount numeric(16, 2) NOT NULL,
-    create_time timestamptz NOT NULL DEFAULT clock_timestamp(),
-    recipient_account_identifier varchar(20) NOT NULL,
-    state text NOT NULL,
-    state_update_count int NOT NULL DEFAULT 0,
-    malformed_kind text
-  )`;
-const simulatorDb = new URL('../../expenzy/db.ts', import.meta.url);
-
-async function createExpenzyTable(pool: pg.Pool): Promise<void> {
-  if (!existsSync(simulatorDb)) {
-    await pool.query(expenzyDdl);
-    return;
-  }
-  const { migrateExpenzy } = (await import(simulatorDb.href)) as {
-    migrateExpenzy(pool: pg.Pool): Promise<void>;
-  };
-  await migrateExpenzy(pool);
-}
 
 /** A fresh Holvi and Expenzy database pair; `holviOwner` seeds, `holviApp` is what the report reads as. */
 export interface ReportDatabases {
@@ -43,7 +19,7 @@ export async function createReportDatabases(): Promise<ReportDatabases> {
   const holviOwner = new pg.Pool({ connectionString: holvi.ownerUrl, max: 2 });
   const holviApp = new pg.Pool({ connectionString: holvi.appUrl, max: 2 });
   const expenzyPool = new pg.Pool({ connectionString: expenzy.ownerUrl, max: 2 });
-  await createExpenzyTable(expenzyPool);
+  await migrateExpenzy(expenzyPool);
   return {
     holvi,
     expenzy,

@@ -1,0 +1,139 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/api/app.js';
+import { createTemporalGateway, type TemporalGateway } from '../src/api/temporal-gateway.js';
+import { loadConfig } from '../src/config.js';
+import { createHolviDatabase, type TestDatabase } from './support/databases.js';
+import { freePort } from './support/free-port.js';
+
+/** A gateway that records signals; each resolves when `release` is called (or at once). */
+function recordingGateway(options: { fail?: boolean } = {}) {
+  const gateway = {
+    signals: 0,
+    async requestSync() {
+      gateway.signals++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (options.fail) throw new Error('temporal down');
+    },
+    healthy: async () => !options.fail,
+    close: async () => undefined,
+  } satisfies TemporalGateway & { signals: number };
+  return gateway;
+}
+
+describe('Holvi API', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  const config = { EXPENZY_WEBHOOK_TOKEN: undefined, WEBHOOK_RATE_LIMIT_PER_MINUTE: 1000 };
+
+  beforeAll(async () => {
+    db = await createHolviDatabase();
+    pool = new pg.Pool({ connectionString: db.appUrl });
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('answers a webhook with ok once the signal is accepted, by GET or POST', async () => {
+    const temporal = recordingGateway();
+    const app = await buildApp({ config, pool, temporal });
+    for (const method of ['GET', 'POST'] as const) {
+      const response = await app.inject({ method, url: '/expenzy/webhook/' });
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toBe('ok');
+    }
+    expect(temporal.signals).toBe(2);
+    await app.close();
+  });
+
+  it('coalesces a burst of 100 webhooks into at most two signals', async () => {
+    const temporal = recordingGateway();
+    const app = await buildApp({ config, pool, temporal });
+    const answers = await Promise.all(Array.from({ length: 100 }, () => app.inject({ url: '/expenzy/webhook/' })));
+    expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
+    expect(temporal.signals).toBe(2);
+    await app.close();
+  });
+
+  it('answers 503, never ok, when Temporal cannot take the signal', async () => {
+    const app = await buildApp({ config, pool, temporal: recordingGateway({ fail: true }) });
+    const response = await app.inject({ url: '/expenzy/webhook/' });
+    expect(response.statusCode).toBe(503);
+    expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503);
+    await app.close();
+  });
+
+  it('answers 503 against a real client whose Temporal server is not there', async () => {
+    const deadAddress = `127.0.0.1:${await freePort()}`;
+    const temporal = createTemporalGateway(loadConfig({ TEMPORAL_ADDRESS: deadAddress }));
+    const app = await buildApp({ config, pool, temporal });
+    const started = Date.now();
+    expect((await app.inject({ url: '/expenzy/webhook/' })).statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await app.inject({ url: '/readyz' })).json()).toEqual({ database: true, temporal: false });
+    await app.close();
+    await temporal.close();
+  });
+
+  it('counts payouts as plain text, and reports health', async () => {
+    const app = await buildApp({ config, pool, temporal: recordingGateway() });
+    await pool.query(
+      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+       VALUES (gen_random_uuid(), now(), '1.00', 'A'), (gen_random_uuid(), now(), '2.00', 'B')`,
+    );
+    const count = await app.inject({ url: '/payout/count' });
+    expect(count.headers['content-type']).toMatch(/^text\/plain/);
+    expect(count.body).toBe('2');
+    expect((await app.inject({ url: '/healthz' })).body).toBe('ok');
+    expect((await app.inject({ url: '/readyz' })).json()).toEqual({ database: true, temporal: true });
+    await app.close();
+  });
+
+  it('does not echo unknown paths or input back', async () => {
+    const app = await buildApp({ config, pool, temporal: recordingGateway() });
+    const response = await app.inject({ url: '/<script>alert(1)</script>' });
+    expect(response.statusCode).toBe(404);
+    expect(response.body).not.toContain('script');
+    const oversize = await app.inject({ method: 'POST', url: '/expenzy/webhook/', payload: 'x'.repeat(4096), headers: { 'content-type': 'text/plain' } });
+    expect(oversize.statusCode).toBe(413);
+    expect(oversize.body).not.toContain('xxxx');
+    await app.close();
+  });
+
+  describe('with a webhook token', () => {
+    const secured = { EXPENZY_WEBHOOK_TOKEN: 's3cret-token', WEBHOOK_RATE_LIMIT_PER_MINUTE: 1000 };
+
+    it.each([
+      ['missing', {}, '/expenzy/webhook/', 401],
+      ['wrong header', { 'x-webhook-token': 'nope' }, '/expenzy/webhook/', 401],
+      ['wrong query', {}, '/expenzy/webhook/?token=nope', 401],
+      ['right header', { 'x-webhook-token': 's3cret-token' }, '/expenzy/webhook/', 200],
+      ['right query', {}, '/expenzy/webhook/?token=s3cret-token', 200],
+    ])('%s token -> %i', async (_name, headers, url, status) => {
+      const temporal = recordingGateway();
+      const app = await buildApp({ config: secured, pool, temporal });
+      const response = await app.inject({ url, headers });
+      expect(response.statusCode).toBe(status);
+      expect(temporal.signals).toBe(status === 200 ? 1 : 0);
+      await app.close();
+    });
+  });
+
+  it('rate-limits the webhook route with 429', async () => {
+    const app = await buildApp({ config: { ...config, WEBHOOK_RATE_LIMIT_PER_MINUTE: 3 }, pool, temporal: recordingGateway() });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await app.inject({ url: '/expenzy/webhook/' })).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    await app.close();
+  });
+
+  it('exposes webhook and signal metrics', async () => {
+    const app = await buildApp({ config, pool, temporal: recordingGateway() });
+    await app.inject({ url: '/expenzy/webhook/' });
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/holvi_webhooks_received_total\{result="ok"\} 1/);
+    expect(metrics).toMatch(/holvi_sync_signals_sent_total\{result="ok"\} 1/);
+    await app.close();
+  });
+});
