@@ -28,7 +28,7 @@ setup: ## install, start PostgreSQL, recreate the holvi and expenzy databases, m
 	else \
 		bash scripts/postgres.sh start && bash scripts/postgres.sh reset; \
 	fi
-	npx tsx src/db/migrate-cli.ts
+	bash scripts/stack.sh start migrate
 	@if STACK_SERVICES=expenzy bash scripts/stack.sh status >/dev/null 2>&1; then \
 		echo "note: the simulator is running; to recreate its table: bash scripts/stack.sh restart expenzy"; \
 	fi

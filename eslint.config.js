@@ -20,8 +20,21 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'net', 'os'], message: 'Workflow code is deterministic: no Node built-ins.' },
-            { group: ['pg', 'undici', 'fastify', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflow code does no I/O.' },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'net', 'os'],
+              message: 'Workflow code is deterministic: no Node built-ins.',
+            },
+            {
+              group: [
+                'pg',
+                'undici',
+                'fastify',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'Workflow code does no I/O.',
+            },
           ],
         },
       ],

@@ -25,13 +25,13 @@ const badAmount = `CASE get_byte(uuid_send(id), 15) % 3
     WHEN 1 THEN '-' || amount::text
     ELSE amount::text || '7' END`;
 
-const amountText = `CASE WHEN malformed_kind = 'bad_amount' THEN ${badAmount} ELSE amount::text END`;
-
+// As a JSON number, a bad amount stays a number when it reads as one ("-12.30"), else a string.
 const amountSql = (asNumber: boolean) =>
   asNumber
-    ? `CASE WHEN ${amountText} ~ '^-?[0-9]+[.][0-9]+$' THEN to_json((${amountText})::numeric)
-        ELSE to_json(${amountText}) END`
-    : `to_json(${amountText})`;
+    ? `CASE WHEN malformed_kind IS DISTINCT FROM 'bad_amount' THEN to_json(amount)
+            WHEN ${badAmount} ~ '^-?[0-9]+[.][0-9]+$' THEN to_json((${badAmount})::numeric)
+            ELSE to_json(${badAmount}) END`
+    : `to_json(CASE WHEN malformed_kind = 'bad_amount' THEN ${badAmount} ELSE amount::text END)`;
 
 const fields = ({ timeFormat, amountAsNumber }: Rendering) => `json_build_object(
   'id', CASE WHEN malformed_kind = 'bad_id' THEN 'txn-' || left(id::text, 8) ELSE id::text END,

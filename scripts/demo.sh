@@ -28,6 +28,7 @@ wait_for_consistent_report() {
 
 bash scripts/install.sh
 bash scripts/stack.sh up
+eval "$(bash scripts/stack.sh env)" # the producer and the report find the stack where it runs
 produce_payouts
 wait_for_consistent_report
 say "report"

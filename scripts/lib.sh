@@ -32,4 +32,4 @@ show_log_tail() {
 }
 
 # http_ok URL: true when the URL answers 2xx.
-http_ok() { curl -fsS -m 2 -o /dev/null "$1"; }
+http_ok() { curl -fs -m 2 -o /dev/null "$1"; }

@@ -73,6 +73,8 @@ bootstrap() {
   ensure_role expenzy expenzy "CREATEDB"
   ensure_db holvi holvi_owner
   ensure_db expenzy expenzy
+  # Lets the owner end the service's sessions (DROP DATABASE ... WITH (FORCE) in tests and resets).
+  psql_admin -c "GRANT holvi_app TO holvi_owner" >/dev/null
 }
 
 start() {

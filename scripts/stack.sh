@@ -10,6 +10,8 @@
 #   stack.sh kill SERVICE        SIGKILL, nothing else (for chaos tests)
 #   stack.sh logs [SERVICE]      follow the logs (print their ends when not on a terminal)
 #   stack.sh urls
+#   stack.sh env                 `export` lines of the addresses above, for tools run alongside:
+#                                eval "$(scripts/stack.sh env)"
 #
 # Services, in start order: postgres temporal migrate expenzy worker api (migrate is one-shot).
 #   STACK_SERVICES="postgres temporal expenzy"  up/down/status only these
@@ -129,8 +131,8 @@ launch() {
   local pid_file="$PID_DIR/$name.pid" log="$LOG_DIR/$name.log"
   rm -f "$pid_file"
   printf '\n---- %s stack.sh starts %s: %s\n' "$(date -u '+%F %T')" "$name" "$*" >>"$log"
+  # The outer subshell exits at once: nothing of this script lingers holding our stdout.
   # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
-  # (The outer subshell exits at once: nothing of this script lingers holding our stdout.)
   (
     cd "$ROOT" || exit 1
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pid_file" "$@" >>"$log" 2>&1 </dev/null &
@@ -195,10 +197,11 @@ start_service() {
   wait_healthy "$name"
 }
 
-# abort NAME: reports NAME's failure with the end of its log, stops what this run started, exits 1.
+# abort NAME [WHAT]: reports NAME's failure with the end of its log, stops what this run started,
+# exits 1.
 abort() {
   trap - INT TERM
-  echo "error: $1 failed to start" >&2
+  echo "error: $1 ${2:-failed to start}" >&2
   [[ -f "$LOG_DIR/$1.log" ]] && show_log_tail "$1"
   local i
   for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_service "${STARTED[i]}"; done
@@ -208,13 +211,18 @@ abort() {
 start_services() {
   local name
   for name in "$@"; do
-    trap 'abort "$name"' INT TERM
+    trap 'abort "$name" "was starting when stack.sh was interrupted"' INT TERM
     start_service "$name" || abort "$name"
   done
   trap - INT TERM
 }
 
-group_alive() { kill -0 -- "-$1" 2>/dev/null; }
+# group_alive PGID: a process of the group still runs. Zombies do not count: an exited service
+# waits for init to reap it, which some inits (and containers without one) are slow to do.
+group_alive() {
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } |
+    awk -v group="$1" '{ sub(/^.*\) /, ""); if ($3 == group && $1 != "Z") alive = 1 } END { exit !alive }'
+}
 
 # wait_gone PID SECONDS: until the process group PID is empty.
 wait_gone() {
@@ -309,6 +317,7 @@ cmd_logs() {
     files=("$LOG_DIR/$1.log")
   else
     files=("$LOG_DIR"/*.log)
+    [[ -f "${files[0]}" ]] || die "no logs yet in $LOG_DIR"
   fi
   if [[ -t 1 ]]; then tail -n 50 -F "${files[@]}"; else tail -n 100 "${files[@]}"; fi
 }
@@ -327,8 +336,16 @@ print_urls() {
   echo "Logs              $LOG_DIR/NAME.log (make logs service=NAME); stop with make down"
 }
 
+print_environment() {
+  local name
+  for name in HOLVI_DATABASE_URL HOLVI_MIGRATION_DATABASE_URL EXPENZY_DATABASE_URL TEMPORAL_ADDRESS \
+    EXPENZY_API_BASE_URL HOLVI_API_BASE_URL; do
+    if [[ -n "${!name:-}" ]]; then printf 'export %s=%q\n' "$name" "${!name}"; fi
+  done
+}
+
 usage() {
-  die "usage: stack.sh up|down|status|urls|start SERVICE|stop SERVICE|restart SERVICE|kill SERVICE|logs [SERVICE]"
+  die "usage: stack.sh up|down|status|urls|env|start SERVICE|stop SERVICE|restart SERVICE|kill SERVICE|logs [SERVICE]"
 }
 
 wire_environment
@@ -338,6 +355,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   urls) print_urls ;;
+  env) print_environment ;;
   logs) cmd_logs "${2:-}" ;;
   start) known_service "${2:-}" && start_services "$2" ;;
   stop) known_service "${2:-}" && stop_service "$2" ;;

@@ -19,13 +19,18 @@ const duration = (fallbackMs: number) =>
       return Math.round(Number(match[1]) * factor);
     });
 
-const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 const url = (fallback: string) =>
   z
     .url({ protocol: /^https?$/ })
     .default(fallback)
     .transform((value) => value.replace(/\/+$/, ''));
-const dbUrl = (fallback: string) => z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default(fallback);
+const dbUrl = (fallback: string) =>
+  z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default(fallback);
 const optionalSecret = z
   .string()
   .optional()
@@ -50,6 +55,8 @@ const schema = z.object({
   HOLVI_API_HOST: z.string().default('127.0.0.1'),
   HOLVI_API_PORT: int(5002, 0, 65_535),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),
+  /** Least time between two signals to the sync (webhook floods coalesce into fewer signals). */
+  SIGNAL_MIN_INTERVAL: duration(25),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: int(5003, 0, 65_535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

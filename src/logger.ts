@@ -5,6 +5,13 @@ export function createLogger(name: string, level: string): Logger {
   return pino({
     name,
     level,
-    redact: ['req.headers["x-webhook-token"]', 'req.query.token', 'headers.authorization', '*.password', 'config.EXPENZY_API_KEY', 'config.EXPENZY_WEBHOOK_TOKEN'],
+    redact: [
+      'req.headers["x-webhook-token"]',
+      'req.query.token',
+      'headers.authorization',
+      '*.password',
+      'config.EXPENZY_API_KEY',
+      'config.EXPENZY_WEBHOOK_TOKEN',
+    ],
   });
 }

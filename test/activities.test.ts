@@ -10,8 +10,21 @@ import { PartnerUnavailableError } from '../src/partner/errors.js';
 import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './support/databases.js';
 import { startHostilePartner } from './support/hostile-partner.js';
 
+/** MockActivityEnvironment with the activity's own types (its run() cannot infer the result). */
+class ActivityEnv extends MockActivityEnvironment {
+  call<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+    return this.run(fn, ...args) as Promise<R>;
+  }
+}
+
 const clientFor = (baseUrl: string, overrides: Partial<Parameters<typeof createExpenzyClient>[0]> = {}) =>
-  createExpenzyClient({ baseUrl, timeoutMs: 2_000, maxResponseBytes: 1024 * 1024, maxParallelCalls: 4, ...overrides });
+  createExpenzyClient({
+    baseUrl,
+    timeoutMs: 2_000,
+    maxResponseBytes: 1024 * 1024,
+    maxParallelCalls: 4,
+    ...overrides,
+  });
 
 describe('activities against PostgreSQL and the simulator', () => {
   let holvi: TestDatabase;
@@ -61,12 +74,16 @@ describe('activities against PostgreSQL and the simulator', () => {
   }
 
   const updateCounts = async () =>
-    (await expenzyPool.query<{ id: string; state: string; state_update_count: number }>('SELECT id, state, state_update_count FROM expenzy_transaction')).rows;
+    (
+      await expenzyPool.query<{ id: string; state: string; state_update_count: number }>(
+        'SELECT id, state, state_update_count FROM expenzy_transaction',
+      )
+    ).rows;
 
   it('FetchTransactions returns one batch, oldest first, and how many remain', async () => {
     const activities = await freshHolvi();
     const ids = await createPayouts(70);
-    const result = await new MockActivityEnvironment().run(activities.FetchTransactions);
+    const result = await new ActivityEnv().call(activities.FetchTransactions);
     expect(result.payouts).toHaveLength(50);
     expect(result.remaining).toBe(20);
     expect(result.payouts.map((payout) => payout.expenzyId)).toEqual(ids.slice(0, 50));
@@ -77,10 +94,10 @@ describe('activities against PostgreSQL and the simulator', () => {
   it('RecordPayout is idempotent and keeps amounts and microseconds exact', async () => {
     const activities = await freshHolvi();
     await createPayouts(3);
-    const env = new MockActivityEnvironment();
-    const { payouts } = await env.run(activities.FetchTransactions);
-    expect(await env.run(activities.RecordPayout, payouts)).toEqual({ inserted: 3, alreadyRecorded: 0 });
-    expect(await env.run(activities.RecordPayout, payouts)).toEqual({ inserted: 0, alreadyRecorded: 3 });
+    const env = new ActivityEnv();
+    const { payouts } = await env.call(activities.FetchTransactions);
+    expect(await env.call(activities.RecordPayout, payouts)).toEqual({ inserted: 3, alreadyRecorded: 0 });
+    expect(await env.call(activities.RecordPayout, payouts)).toEqual({ inserted: 0, alreadyRecorded: 3 });
     const { rows } = await holviPool.query(
       `SELECT h.expenzy_uuid, h.amount::text AS amount,
               to_char(h.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS create_time
@@ -89,38 +106,56 @@ describe('activities against PostgreSQL and the simulator', () => {
     expect(rows.map((row) => [row.expenzy_uuid, row.amount, row.create_time])).toEqual(
       payouts.map((payout) => [payout.expenzyId, payout.amount, payout.createTime]),
     );
-    const partnerSide = await expenzyPool.query(`SELECT amount::text AS amount FROM expenzy_transaction ORDER BY create_time`);
+    const partnerSide = await expenzyPool.query(
+      `SELECT amount::text AS amount FROM expenzy_transaction ORDER BY create_time`,
+    );
     expect(partnerSide.rows.map((row) => row.amount)).toEqual(rows.map((row) => row.amount));
   });
 
   it('MarkProcessing only touches payouts committed in Holvi, and confirms them', async () => {
     const activities = await freshHolvi();
     await createPayouts(4);
-    const env = new MockActivityEnvironment();
-    const { payouts } = await env.run(activities.FetchTransactions);
-    await env.run(activities.RecordPayout, payouts.slice(0, 2));
-    const result = await env.run(activities.MarkProcessing, payouts.map((payout) => payout.expenzyId));
+    const env = new ActivityEnv();
+    const { payouts } = await env.call(activities.FetchTransactions);
+    await env.call(activities.RecordPayout, payouts.slice(0, 2));
+    const result = await env.call(
+      activities.MarkProcessing,
+      payouts.map((payout) => payout.expenzyId),
+    );
     expect(result).toMatchObject({ marked: 2, skipped: 2, retryLater: 0, failed: [] });
     const states = await updateCounts();
     expect(states.filter((row) => row.state === 'processing')).toHaveLength(2);
-    const confirmed = await holviPool.query('SELECT count(*)::int AS n FROM holvi_received_payout WHERE processing_confirmed_at IS NOT NULL');
+    const confirmed = await holviPool.query(
+      'SELECT count(*)::int AS n FROM holvi_received_payout WHERE processing_confirmed_at IS NOT NULL',
+    );
     expect(confirmed.rows[0].n).toBe(2);
   });
 
   it('MarkProcessing leaves transient failures to the next pass, and fails only when nothing got through', async () => {
     const activities = await freshHolvi();
     await createPayouts(10);
-    const env = new MockActivityEnvironment();
-    const { payouts } = await env.run(activities.FetchTransactions);
-    await env.run(activities.RecordPayout, payouts);
+    const env = new ActivityEnv();
+    const { payouts } = await env.call(activities.FetchTransactions);
+    await env.call(activities.RecordPayout, payouts);
     knobs.update({ failureRate: 1 });
-    await expect(env.run(activities.MarkProcessing, payouts.map((p) => p.expenzyId))).rejects.toThrow(/all 10 updates failed transiently/);
+    await expect(
+      env.call(
+        activities.MarkProcessing,
+        payouts.map((p) => p.expenzyId),
+      ),
+    ).rejects.toThrow(/all 10 updates failed transiently/);
     expect((await updateCounts()).every((row) => row.state_update_count === 0)).toBe(true);
     knobs.update({ failureRate: 0.5 });
-    const partial = await env.run(activities.MarkProcessing, payouts.map((p) => p.expenzyId));
+    const partial = await env.call(
+      activities.MarkProcessing,
+      payouts.map((p) => p.expenzyId),
+    );
     expect(partial.marked + partial.retryLater).toBe(10);
     knobs.update({ failureRate: 0 });
-    const rest = await env.run(activities.MarkProcessing, payouts.map((p) => p.expenzyId));
+    const rest = await env.call(
+      activities.MarkProcessing,
+      payouts.map((p) => p.expenzyId),
+    );
     expect(rest).toMatchObject({ marked: partial.retryLater, skipped: partial.marked });
     expect((await updateCounts()).every((row) => row.state_update_count === 1)).toBe(true);
   });
@@ -128,14 +163,14 @@ describe('activities against PostgreSQL and the simulator', () => {
   it('a retry after a lost answer (500 after commit) records instead of updating twice', async () => {
     const activities = await freshHolvi();
     await createPayouts(5);
-    const env = new MockActivityEnvironment();
-    const { payouts } = await env.run(activities.FetchTransactions);
-    await env.run(activities.RecordPayout, payouts);
+    const env = new ActivityEnv();
+    const { payouts } = await env.call(activities.FetchTransactions);
+    await env.call(activities.RecordPayout, payouts);
     knobs.update({ failAfterCommitRate: 1 });
     const ids = payouts.map((p) => p.expenzyId);
-    await expect(env.run(activities.MarkProcessing, ids)).rejects.toThrow(/failed transiently/);
+    await expect(env.call(activities.MarkProcessing, ids)).rejects.toThrow(/failed transiently/);
     knobs.update({ failAfterCommitRate: 0 });
-    const retry = await new MockActivityEnvironment({ attempt: 2 }).run(activities.MarkProcessing, ids);
+    const retry = await new ActivityEnv({ attempt: 2 }).call(activities.MarkProcessing, ids);
     expect(retry).toMatchObject({ marked: 0, alreadyProcessing: 5 });
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1, 1, 1]);
   });
@@ -143,52 +178,74 @@ describe('activities against PostgreSQL and the simulator', () => {
   it('crash window "partner applied, our row not confirmed" is settled by the next fetch without a second update', async () => {
     const activities = await freshHolvi();
     await createPayouts(3);
-    const env = new MockActivityEnvironment();
-    const { payouts } = await env.run(activities.FetchTransactions);
-    await env.run(activities.RecordPayout, payouts);
+    const env = new ActivityEnv();
+    const { payouts } = await env.call(activities.FetchTransactions);
+    await env.call(activities.RecordPayout, payouts);
     await partner.updateState(payouts[0]!.expenzyId, 'processing'); // the worker died right after this call
-    const next = await env.run(activities.FetchTransactions);
+    const next = await env.call(activities.FetchTransactions);
     expect(next.payouts.map((p) => p.expenzyId)).toEqual(payouts.slice(1).map((p) => p.expenzyId));
     const { rows } = await holviPool.query(
       'SELECT expenzy_uuid FROM holvi_received_payout WHERE processing_confirmed_at IS NOT NULL',
     );
     expect(rows.map((row) => row.expenzy_uuid)).toEqual([payouts[0]!.expenzyId]);
-    await env.run(activities.MarkProcessing, next.payouts.map((p) => p.expenzyId));
+    await env.call(
+      activities.MarkProcessing,
+      next.payouts.map((p) => p.expenzyId),
+    );
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1]);
   });
 
   it('crash window "inserted, not marked" is repaired by the next pass', async () => {
     const activities = await freshHolvi();
     await createPayouts(2);
-    const env = new MockActivityEnvironment();
-    const first = await env.run(activities.FetchTransactions);
-    await env.run(activities.RecordPayout, first.payouts); // the worker died before MarkProcessing
-    const second = await env.run(activities.FetchTransactions);
+    const env = new ActivityEnv();
+    const first = await env.call(activities.FetchTransactions);
+    await env.call(activities.RecordPayout, first.payouts); // the worker died before MarkProcessing
+    const second = await env.call(activities.FetchTransactions);
     expect(second.payouts).toEqual(first.payouts);
-    expect(await env.run(activities.RecordPayout, second.payouts)).toEqual({ inserted: 0, alreadyRecorded: 2 });
-    expect(await env.run(activities.MarkProcessing, second.payouts.map((p) => p.expenzyId))).toMatchObject({ marked: 2 });
+    expect(await env.call(activities.RecordPayout, second.payouts)).toEqual({
+      inserted: 0,
+      alreadyRecorded: 2,
+    });
+    expect(
+      await env.call(
+        activities.MarkProcessing,
+        second.payouts.map((p) => p.expenzyId),
+      ),
+    ).toMatchObject({ marked: 2 });
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1]);
   });
 
   it('QuarantinePayouts keeps malformed payouts with their reason and sets them to error once', async () => {
     const activities = await freshHolvi();
-    for (const malformed of ['bad_amount', 'long_recipient', 'bad_timestamp', 'missing_field', 'unknown_state', 'bad_id']) {
+    for (const malformed of [
+      'bad_amount',
+      'long_recipient',
+      'bad_timestamp',
+      'missing_field',
+      'unknown_state',
+      'bad_id',
+    ]) {
       await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed } });
     }
     await createPayouts(2);
-    const env = new MockActivityEnvironment();
-    const fetched = await env.run(activities.FetchTransactions);
+    const env = new ActivityEnv();
+    const fetched = await env.call(activities.FetchTransactions);
     expect(fetched.payouts).toHaveLength(2);
     expect(fetched.rejected).toHaveLength(6);
-    const result = await env.run(activities.QuarantinePayouts, fetched.rejected);
+    const result = await env.call(activities.QuarantinePayouts, fetched.rejected);
     expect(result).toEqual({ quarantined: 6, setToError: 5, unsettled: 1 });
-    const again = await env.run(activities.FetchTransactions);
+    const again = await env.call(activities.FetchTransactions);
     expect(again.rejected).toEqual([]); // settled ones are not reported again
-    const { rows } = await holviPool.query('SELECT reason, partner_error_set_at IS NOT NULL AS set, partner_error_failure FROM holvi_rejected_payout ORDER BY id');
+    const { rows } = await holviPool.query(
+      'SELECT reason, partner_error_set_at IS NOT NULL AS set, partner_error_failure FROM holvi_rejected_payout ORDER BY id',
+    );
     expect(rows).toHaveLength(6);
     expect(rows.filter((row) => row.set)).toHaveLength(5);
     expect(rows.find((row) => !row.set)?.partner_error_failure).toMatch(/unknown id/);
-    const states = await expenzyPool.query(`SELECT state, count(*)::int AS n FROM expenzy_transaction GROUP BY state ORDER BY state`);
+    const states = await expenzyPool.query(
+      `SELECT state, count(*)::int AS n FROM expenzy_transaction GROUP BY state ORDER BY state`,
+    );
     expect(states.rows).toEqual([
       { state: 'error', n: 5 },
       { state: 'notifying', n: 3 },
@@ -221,7 +278,7 @@ describe('partner-call hardening', () => {
     });
     const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 256 * 1024 });
     const activities = createActivities({ pool, expenzy, batchSize: 10 });
-    const error = await new MockActivityEnvironment().run(activities.FetchTransactions).catch((e: unknown) => e);
+    const error = await new ActivityEnv().call(activities.FetchTransactions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartnerUnavailableError);
     expect(String(error)).toMatch(/size limit/);
     await expenzy.close();
@@ -233,7 +290,7 @@ describe('partner-call hardening', () => {
     const expenzy = clientFor(partnerServer.url, { timeoutMs: 300 });
     const activities = createActivities({ pool, expenzy, batchSize: 10 });
     const started = Date.now();
-    const error = await new MockActivityEnvironment().run(activities.FetchTransactions).catch((e: unknown) => e);
+    const error = await new ActivityEnv().call(activities.FetchTransactions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartnerUnavailableError);
     expect(Date.now() - started).toBeLessThan(2_000);
     await expenzy.close();
@@ -241,7 +298,9 @@ describe('partner-call hardening', () => {
   });
 
   it('does not follow redirects', async () => {
-    const partnerServer = await startHostilePartner((_req, res) => res.writeHead(302, { location: 'http://127.0.0.2:1/' }).end());
+    const partnerServer = await startHostilePartner((_req, res) =>
+      res.writeHead(302, { location: 'http://127.0.0.2:1/' }).end(),
+    );
     const expenzy = clientFor(partnerServer.url);
     await expect(expenzy.listTransactions('notifying')).rejects.toThrow(/unexpected status 302/);
     expect(partnerServer.requests).toHaveLength(1);
@@ -253,14 +312,26 @@ describe('partner-call hardening', () => {
     const evilId = `x'); DROP TABLE holvi_received_payout; --`;
     const partnerServer = await startHostilePartner((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(req.url?.startsWith('/api/transaction/?') ? JSON.stringify([{ id: evilId, amount: '1.00', create_time: '2026-11-26T10:00:00Z', recipient_account_identifier: 'A', state: 'notifying' }]) : '[]');
+      res.end(
+        req.url?.startsWith('/api/transaction/?')
+          ? JSON.stringify([
+              {
+                id: evilId,
+                amount: '1.00',
+                create_time: '2026-11-26T10:00:00Z',
+                recipient_account_identifier: 'A',
+                state: 'notifying',
+              },
+            ])
+          : '[]',
+      );
     });
     const expenzy = clientFor(partnerServer.url);
     const activities = createActivities({ pool, expenzy, batchSize: 10 });
-    const env = new MockActivityEnvironment();
-    const fetched = await env.run(activities.FetchTransactions);
+    const env = new ActivityEnv();
+    const fetched = await env.call(activities.FetchTransactions);
     expect(fetched.rejected[0]?.reason).toMatch(/is not a uuid/);
-    await env.run(activities.QuarantinePayouts, fetched.rejected);
+    await env.call(activities.QuarantinePayouts, fetched.rejected);
     const stored = await pool.query('SELECT expenzy_id FROM holvi_rejected_payout');
     expect(stored.rows).toEqual([{ expenzy_id: evilId }]);
     await expect(pool.query('SELECT count(*) FROM holvi_received_payout')).resolves.toBeDefined();

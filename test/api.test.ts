@@ -50,7 +50,9 @@ describe('Holvi API', () => {
   it('coalesces a burst of 100 webhooks into at most two signals', async () => {
     const temporal = recordingGateway();
     const app = await buildApp({ config, pool, temporal });
-    const answers = await Promise.all(Array.from({ length: 100 }, () => app.inject({ url: '/expenzy/webhook/' })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => app.inject({ url: '/expenzy/webhook/' })),
+    );
     expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
     expect(temporal.signals).toBe(2);
     await app.close();
@@ -95,7 +97,12 @@ describe('Holvi API', () => {
     const response = await app.inject({ url: '/<script>alert(1)</script>' });
     expect(response.statusCode).toBe(404);
     expect(response.body).not.toContain('script');
-    const oversize = await app.inject({ method: 'POST', url: '/expenzy/webhook/', payload: 'x'.repeat(4096), headers: { 'content-type': 'text/plain' } });
+    const oversize = await app.inject({
+      method: 'POST',
+      url: '/expenzy/webhook/',
+      payload: 'x'.repeat(4096),
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(oversize.statusCode).toBe(413);
     expect(oversize.body).not.toContain('xxxx');
     await app.close();
@@ -121,7 +128,11 @@ describe('Holvi API', () => {
   });
 
   it('rate-limits the webhook route with 429', async () => {
-    const app = await buildApp({ config: { ...config, WEBHOOK_RATE_LIMIT_PER_MINUTE: 3 }, pool, temporal: recordingGateway() });
+    const app = await buildApp({
+      config: { ...config, WEBHOOK_RATE_LIMIT_PER_MINUTE: 3 },
+      pool,
+      temporal: recordingGateway(),
+    });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await app.inject({ url: '/expenzy/webhook/' })).statusCode);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);

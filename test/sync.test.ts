@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { malformedKinds } from '../expenzy/knobs.js';
+import { MAX_PASSES_PER_RUN } from '../src/workflows/expenzy-sync.js';
 import { startSyncStack, type SyncStack } from './support/sync-stack.js';
+
+const notOk = (report: Awaited<ReturnType<SyncStack['report']>>) =>
+  report.checks.filter((check) => check.status !== 'OK');
 
 describe('the sync on the real stack', () => {
   let stack: SyncStack;
   beforeAll(async () => {
-    stack = await startSyncStack({ knobs: { failureRate: 0.3 } });
+    stack = await startSyncStack({ knobs: { failureRate: 0.3 }, env: { RECONCILE_INTERVAL: '2s' } });
   });
   afterAll(async () => stack?.stop());
 
@@ -12,9 +17,184 @@ describe('the sync on the real stack', () => {
     const ids = await stack.createPayouts(120);
     expect(await stack.webhook()).toBe(200);
     const report = await stack.waitUntilConsistent(30_000);
-    expect(report.checks.filter((check) => check.status !== 'OK')).toEqual([]);
+    expect(notOk(report)).toEqual([]);
     expect(report.holviRows).toBe(ids.length);
-    expect(report.updates.max).toBe(1);
     expect(report.expenzy.processing).toBe(ids.length);
+    expect(report.updates.max).toBe(1);
+  });
+
+  it('answers a burst of 100 concurrent webhooks over HTTP with few signals, and converges', async () => {
+    const before = await stack.status();
+    await stack.createPayouts(50);
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        fetch(`${stack.apiUrl}/expenzy/webhook/`).then((response) => response.status),
+      ),
+    );
+    expect(answers.every((status) => status === 200)).toBe(true);
+    const after = await stack.status();
+    const signals = after.signals - before.signals;
+    expect(signals).toBeGreaterThanOrEqual(1);
+    expect(signals).toBeLessThanOrEqual(25);
+    expect(notOk(await stack.waitUntilConsistent(30_000))).toEqual([]);
+  });
+
+  it('picks up payouts whose webhook was lost, by the reconciliation pass', async () => {
+    const passesBefore = (await stack.status()).passes;
+    await stack.createPayouts(20); // no webhook at all
+    const report = await stack.waitUntilConsistent(15_000);
+    expect(notOk(report)).toEqual([]);
+    expect((await stack.status()).passes).toBeGreaterThan(passesBefore);
+  });
+
+  it('reports its status through the query', async () => {
+    const status = await stack.status();
+    expect(status.recorded).toBeGreaterThanOrEqual(190);
+    expect(status.marked).toBe(status.recorded);
+    expect(status.passRunning === false || status.passRunning === true).toBe(true);
+    expect(Date.parse(status.lastPassEndedAt ?? '')).toBeGreaterThan(0);
+  });
+});
+
+describe('malformed payouts from the partner', () => {
+  let stack: SyncStack;
+  beforeAll(async () => {
+    stack = await startSyncStack({ knobs: { failureRate: 0.1 } });
+  });
+  afterAll(async () => stack?.stop());
+
+  it('quarantines every kind with its reason, sets it to error, and records the rest', async () => {
+    await stack.createPayouts(30);
+    for (const malformed of malformedKinds) await stack.createPayouts(1, { malformed });
+    await stack.createPayouts(30);
+    expect(await stack.webhook()).toBe(200);
+    const report = await stack.waitUntilConsistent(30_000);
+    // bad_id cannot be addressed at the partner: it stays notifying there, quarantined here (WARN).
+    expect(notOk(report).map((check) => [check.key, check.status, check.figure])).toEqual([
+      ['quarantinedUnsettled', 'WARN', 1],
+    ]);
+    expect(report.holviRows).toBe(60);
+    expect(report.rejectedRows).toBe(malformedKinds.length);
+
+    const { rows } = await stack.holviPool.query<{
+      reason: string;
+      partner_error_set_at: Date | null;
+      partner_error_failure: string | null;
+    }>('SELECT reason, partner_error_set_at, partner_error_failure FROM holvi_rejected_payout ORDER BY id');
+    expect(rows.map((row) => row.reason).join('\n')).toMatch(/amount[\s\S]*recipient|recipient[\s\S]*amount/);
+    // bad_id cannot be addressed at the partner: kept with why it stays unsettled.
+    expect(rows.filter((row) => row.partner_error_set_at !== null)).toHaveLength(malformedKinds.length - 1);
+    expect(rows.filter((row) => row.partner_error_failure !== null)).toHaveLength(1);
+    const status = await stack.status();
+    expect(status.rejected).toBe(malformedKinds.length);
+  });
+});
+
+describe('a partner that loses answers after applying (fail after commit)', () => {
+  let stack: SyncStack;
+  beforeAll(async () => {
+    stack = await startSyncStack({ knobs: { failureRate: 0.1, failAfterCommitRate: 0.2 } });
+  });
+  afterAll(async () => stack?.stop());
+
+  it('has no duplicate and nothing missed, and does not repeat applied updates', async () => {
+    await stack.createPayouts(100);
+    await stack.webhook();
+    const report = await stack.waitUntilConsistent(30_000);
+    expect(notOk(report)).toEqual([]);
+    expect(report.holviRows).toBe(100);
+    expect(report.updates.beyondOne).toBe(0);
+  });
+});
+
+describe('a partner that sends other timestamp forms and numeric amounts', () => {
+  let stack: SyncStack;
+  beforeAll(async () => {
+    stack = await startSyncStack();
+  });
+  afterAll(async () => stack?.stop());
+
+  it('records ISO timestamps with Z and numeric amounts exactly as the partner stores them', async () => {
+    stack.knobs.update({ timeFormat: 'iso-z', amountAsNumber: true });
+    await stack.createPayouts(5);
+    await stack.webhook();
+    expect(notOk(await stack.waitUntilConsistent(20_000))).toEqual([]);
+  });
+
+  it.each(['iso-seconds', 'http-date'] as const)(
+    'records %s timestamps to the second the partner gives (its fraction is not sent)',
+    async (timeFormat) => {
+      stack.knobs.update({ timeFormat, amountAsNumber: false });
+      const ids = await stack.createPayouts(5);
+      await stack.webhook();
+      const settled = (r: Awaited<ReturnType<SyncStack['report']>>) =>
+        r.expenzy.notifying === 0 && r.problems.notConfirmed.count === 0 && r.difference.total === 0;
+      const report = await stack.waitUntil(settled, 20_000);
+      expect(notOk(report).map((check) => check.key)).toEqual(['createTimeMismatch']);
+      const seconds = `extract(epoch from date_trunc('second', create_time))::bigint::text`;
+      const partner = await stack.expenzyPool.query(
+        `SELECT id::text AS id, ${seconds} AS s FROM expenzy_transaction WHERE id = ANY($1::uuid[]) ORDER BY id`,
+        [ids],
+      );
+      const holvi = await stack.holviPool.query(
+        `SELECT expenzy_uuid::text AS id, extract(epoch from create_time)::bigint::text AS s FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[]) ORDER BY expenzy_uuid`,
+        [ids],
+      );
+      expect(holvi.rows).toEqual(partner.rows);
+    },
+  );
+});
+
+describe('a backlog larger than many batches', () => {
+  let stack: SyncStack;
+  beforeAll(async () => {
+    stack = await startSyncStack({ env: { FETCH_BATCH_SIZE: '2', RECONCILE_INTERVAL: '1m' }, worker: false });
+  });
+  afterAll(async () => stack?.stop());
+
+  it(`drains oldest first through repeated passes and continues as new after ${MAX_PASSES_PER_RUN} passes`, async () => {
+    const count = MAX_PASSES_PER_RUN * 2 + 20;
+    await stack.createPayouts(count);
+    await stack.webhook();
+    await stack.startWorker();
+    const report = await stack.waitUntilConsistent(90_000);
+    expect(notOk(report)).toEqual([]);
+    const status = await stack.status();
+    expect(status.recorded).toBe(count);
+    expect(status.passes).toBeGreaterThan(MAX_PASSES_PER_RUN);
+    const runs = [];
+    for await (const run of stack.client.workflow.list({
+      query: `WorkflowId = '${stack.config.SYNC_WORKFLOW_ID}'`,
+    }))
+      runs.push(run);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+
+    const { rows } = await stack.holviPool.query<{ ordered: boolean }>(
+      `SELECT bool_and(ordered) AS ordered FROM (
+         SELECT create_time >= lag(create_time) OVER (ORDER BY id) OR lag(create_time) OVER (ORDER BY id) IS NULL AS ordered
+           FROM holvi_received_payout) t`,
+    );
+    expect(rows[0]?.ordered).toBe(true);
+  }, 120_000);
+});
+
+describe('a worker restarted in the middle of a drain', () => {
+  let stack: SyncStack;
+  beforeAll(async () => {
+    stack = await startSyncStack({ knobs: { failureRate: 0.2 }, env: { FETCH_BATCH_SIZE: '20' } });
+  });
+  afterAll(async () => stack?.stop());
+
+  it('resumes from history and converges with nothing repeated', async () => {
+    await stack.createPayouts(300);
+    await stack.webhook();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await stack.stopWorker();
+    const midway = await stack.report();
+    expect(midway.holviRows).toBeLessThan(300);
+    await stack.startWorker();
+    const report = await stack.waitUntilConsistent(60_000);
+    expect(notOk(report)).toEqual([]);
+    expect(report.updates.max).toBe(1);
   });
 });

@@ -34,6 +34,8 @@ export interface Comparison {
   updates: { max: number; beyondOne: number; repeated: Sample };
   /** In `error` at the partner, rejected by Holvi, absent from Holvi's payouts: expected absent. */
   quarantined: number;
+  /** Rejected by Holvi but still `notifying` at the partner, which refused `error` (e.g. an id it cannot be addressed by). */
+  quarantinedUnsettled: Sample;
   /** Distinct rejected ids the partner holds in `error`. */
   rejectedErrorAtPartner: number;
   problems: Record<ProblemKind, Sample>;
@@ -94,6 +96,7 @@ export function comparePayouts(holvi: HolviSide, expenzy: ExpenzyRow[]): Compari
   };
   const updates = { max: 0, beyondOne: 0, repeated: emptySample() };
   let quarantined = 0;
+  const quarantinedUnsettled = emptySample();
   let rejectedErrorAtPartner = 0;
   for (const theirs of expenzy) {
     if (theirs.state === 'processing' || theirs.state === 'notifying' || theirs.state === 'error') {
@@ -105,10 +108,12 @@ export function comparePayouts(holvi: HolviSide, expenzy: ExpenzyRow[]): Compari
       updates.beyondOne += theirs.updateCount - 1;
       note(updates.repeated, theirs.id);
     }
-    const isQuarantine = theirs.state === 'error' && rejected.has(theirs.id);
+    const wasRejected = rejected.has(theirs.id) || rejected.has(theirs.listedId.toLowerCase());
+    const isQuarantine = theirs.state === 'error' && wasRejected;
     if (isQuarantine) rejectedErrorAtPartner += 1;
     if (received.has(theirs.id)) continue;
     if (isQuarantine) quarantined += 1;
+    else if (wasRejected && theirs.state === 'notifying') note(quarantinedUnsettled, theirs.id);
     else note(problems.missing, theirs.id);
   }
 
@@ -117,6 +122,7 @@ export function comparePayouts(holvi: HolviSide, expenzy: ExpenzyRow[]): Compari
     rejectedRows: holvi.rejectedIds.length,
     expenzy: counts,
     quarantined,
+    quarantinedUnsettled,
     rejectedErrorAtPartner,
     updates,
     problems,

@@ -12,6 +12,8 @@ export interface ExpenzyRow {
   state: string;
   updateCount: number;
   malformed: boolean;
+  /** The id as the partner lists it: differs only for the simulator's `bad_id` defect. */
+  listedId: string;
 }
 
 export interface HolviRow {
@@ -47,7 +49,9 @@ export function loadExpenzy(pool: pg.Pool): Promise<ExpenzyRow[]> {
     const { rows } = await client.query<ExpenzyRow>(
       `SELECT id::text AS id, amount::text AS amount, recipient_account_identifier AS recipient,
               ${micros('create_time')} AS "createMicros", state,
-              state_update_count AS "updateCount", malformed_kind IS NOT NULL AS malformed
+              state_update_count AS "updateCount", malformed_kind IS NOT NULL AS malformed,
+              -- mirrors the simulator's rendering of its bad_id defect (expenzy/render.ts)
+              CASE WHEN malformed_kind = 'bad_id' THEN 'txn-' || left(id::text, 8) ELSE id::text END AS "listedId"
          FROM expenzy_transaction ORDER BY create_time, id`,
     );
     return rows;

@@ -15,7 +15,7 @@ export type { Percentiles } from './report-latency.js';
 export type Status = 'OK' | 'WARN' | 'FAIL';
 
 export interface Check {
-  key: 'total' | 'processing' | ProblemKind | 'maxUpdateCount';
+  key: 'total' | 'processing' | ProblemKind | 'quarantinedUnsettled' | 'maxUpdateCount';
   label: string;
   /** The difference, count or maximum the status is about. */
   figure: number;
@@ -72,7 +72,7 @@ export async function buildReport({
 export function reportFrom(comparison: Comparison, allowRepeatedUpdates: boolean): Report {
   const { toReceivedMicros, toConfirmedMicros, ...figures } = comparison;
   const { holviRows, expenzy, quarantined, updates, problems } = figures;
-  const expectedHolviRows = expenzy.total - quarantined;
+  const expectedHolviRows = expenzy.total - quarantined - figures.quarantinedUnsettled.count;
   const difference = { total: holviRows - expectedHolviRows, processing: holviRows - expenzy.processing };
   const checks: Check[] = [
     {
@@ -88,6 +88,13 @@ export function reportFrom(comparison: Comparison, allowRepeatedUpdates: boolean
       status: zeroIsOk(difference.processing),
     },
     ...problemKinds.map((key) => sampleCheck(key, labels[key], problems[key])),
+    {
+      key: 'quarantinedUnsettled',
+      label: 'Quarantined, partner refused error',
+      figure: figures.quarantinedUnsettled.count,
+      status: figures.quarantinedUnsettled.count === 0 ? 'OK' : 'WARN',
+      sample: figures.quarantinedUnsettled.first,
+    },
     {
       key: 'maxUpdateCount',
       label: 'Max update count',

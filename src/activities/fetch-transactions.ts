@@ -15,7 +15,9 @@ export function createFetchTransactions({ pool, expenzy, batchSize, metrics }: A
   return async function FetchTransactions(): Promise<FetchResult> {
     const listed = await expenzy.listTransactions('notifying');
     const { payouts, rejected } = partition(listed);
-    payouts.sort((a, b) => a.createTime.localeCompare(b.createTime) || a.expenzyId.localeCompare(b.expenzyId));
+    payouts.sort(
+      (a, b) => a.createTime.localeCompare(b.createTime) || a.expenzyId.localeCompare(b.expenzyId),
+    );
 
     const settled = await settleConfirmedByPartner(pool, expenzy, new Set(payouts.map((p) => p.expenzyId)));
     const newRejected = await withoutSettledRejections(pool, rejected);
@@ -29,7 +31,11 @@ export function createFetchTransactions({ pool, expenzy, batchSize, metrics }: A
       batch: batch.length,
       settledWithoutUpdate: settled,
     });
-    return { payouts: batch, rejected: newRejected.slice(0, batchSize), remaining: payouts.length - batch.length };
+    return {
+      payouts: batch,
+      rejected: newRejected.slice(0, batchSize),
+      remaining: payouts.length - batch.length,
+    };
   };
 }
 
@@ -38,7 +44,8 @@ function partition(listed: unknown[]): { payouts: Payout[]; rejected: RejectedPa
   const rejected: RejectedPayout[] = [];
   for (const raw of listed) {
     const parsed = parsePartnerPayout(raw);
-    if (parsed.kind === 'payout' && !payouts.has(parsed.payout.expenzyId)) payouts.set(parsed.payout.expenzyId, parsed.payout);
+    if (parsed.kind === 'payout' && !payouts.has(parsed.payout.expenzyId))
+      payouts.set(parsed.payout.expenzyId, parsed.payout);
     if (parsed.kind === 'rejected') rejected.push(parsed.rejected);
   }
   return { payouts: [...payouts.values()], rejected };

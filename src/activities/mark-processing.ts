@@ -86,15 +86,24 @@ async function confirm(pool: ActivityDependencies['pool'], ids: string[]): Promi
 
 /** On a retry: which of our payouts are still `notifying` at the partner, and which it already moved. */
 async function askPartner({ expenzy }: ActivityDependencies, ids: string[]) {
-  const [notifying, inError] = await Promise.all([expenzy.listTransactions('notifying'), expenzy.listTransactions('error')]);
+  const [notifying, inError] = await Promise.all([
+    expenzy.listTransactions('notifying'),
+    expenzy.listTransactions('error'),
+  ]);
   const idsOf = (list: unknown[]) =>
-    new Set(list.flatMap((raw) => (typeof (raw as { id?: unknown })?.id === 'string' ? [(raw as { id: string }).id.toLowerCase()] : [])));
+    new Set(
+      list.flatMap((raw) =>
+        typeof (raw as { id?: unknown })?.id === 'string' ? [(raw as { id: string }).id.toLowerCase()] : [],
+      ),
+    );
   const stillListed = idsOf(notifying);
   const errored = idsOf(inError);
   const stillNotifying = ids.filter((id) => stillListed.has(id));
   const alreadyApplied = ids.filter((id) => !stillListed.has(id) && !errored.has(id));
   const unknownOrError = ids.filter((id) => !stillListed.has(id) && errored.has(id));
-  if (unknownOrError.length > 0) log.error('payouts in state error at the partner', { expenzyIds: unknownOrError });
-  if (alreadyApplied.length > 0) log.warn('partner had already applied these updates', { expenzyIds: alreadyApplied });
+  if (unknownOrError.length > 0)
+    log.error('payouts in state error at the partner', { expenzyIds: unknownOrError });
+  if (alreadyApplied.length > 0)
+    log.warn('partner had already applied these updates', { expenzyIds: alreadyApplied });
   return { stillNotifying, alreadyApplied };
 }

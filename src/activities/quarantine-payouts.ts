@@ -41,7 +41,11 @@ export function createQuarantinePayouts({ pool, expenzy, metrics }: ActivityDepe
       if (outcome === 'applied') result.setToError++;
       if (outcome !== 'applied' && outcome !== 'transient') result.unsettled++;
     }
-    if (transient > 0) throw ApplicationFailure.retryable(`${transient} error updates failed transiently`, 'PartnerUnavailable');
+    if (transient > 0)
+      throw ApplicationFailure.retryable(
+        `${transient} error updates failed transiently`,
+        'PartnerUnavailable',
+      );
     return result;
   };
 }
@@ -59,10 +63,20 @@ async function setError(expenzy: ActivityDependencies['expenzy'], id: string | n
   }
 }
 
-async function recordPartnerOutcome(pool: ActivityDependencies['pool'], sha: string, outcome: Exclude<Outcome, 'transient'>) {
+async function recordPartnerOutcome(
+  pool: ActivityDependencies['pool'],
+  sha: string,
+  outcome: Exclude<Outcome, 'transient'>,
+) {
   if (outcome === 'applied') {
-    await pool.query('UPDATE holvi_rejected_payout SET partner_error_set_at = clock_timestamp() WHERE raw_sha256 = $1', [sha]);
+    await pool.query(
+      'UPDATE holvi_rejected_payout SET partner_error_set_at = clock_timestamp() WHERE raw_sha256 = $1',
+      [sha],
+    );
   } else {
-    await pool.query('UPDATE holvi_rejected_payout SET partner_error_failure = $2 WHERE raw_sha256 = $1', [sha, outcome.failure]);
+    await pool.query('UPDATE holvi_rejected_payout SET partner_error_failure = $2 WHERE raw_sha256 = $1', [
+      sha,
+      outcome.failure,
+    ]);
   }
 }

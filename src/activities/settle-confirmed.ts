@@ -29,13 +29,19 @@ export async function settleConfirmedByPartner(
   );
   const processing = candidates.filter((id) => !inError.has(id));
   if (inError.size > 0 && processing.length < candidates.length) {
-    log.error('recorded payouts are in state error at the partner', { expenzyIds: candidates.filter((id) => inError.has(id)) });
+    log.error('recorded payouts are in state error at the partner', {
+      expenzyIds: candidates.filter((id) => inError.has(id)),
+    });
   }
   const { rowCount } = await pool.query(
     `UPDATE holvi_received_payout SET processing_confirmed_at = clock_timestamp()
       WHERE expenzy_uuid = ANY($1::uuid[]) AND processing_confirmed_at IS NULL`,
     [processing],
   );
-  if (rowCount) log.warn('settled payouts the partner had already set to processing', { count: rowCount, expenzyIds: processing.slice(0, 20) });
+  if (rowCount)
+    log.warn('settled payouts the partner had already set to processing', {
+      count: rowCount,
+      expenzyIds: processing.slice(0, 20),
+    });
   return rowCount ?? 0;
 }

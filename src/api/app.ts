@@ -13,7 +13,8 @@ import payoutRoutes from './routes/payouts.js';
 import webhookRoutes from './routes/webhook.js';
 
 export interface ApiDependencies {
-  config: Pick<Config, 'EXPENZY_WEBHOOK_TOKEN' | 'WEBHOOK_RATE_LIMIT_PER_MINUTE'>;
+  config: Pick<Config, 'EXPENZY_WEBHOOK_TOKEN' | 'WEBHOOK_RATE_LIMIT_PER_MINUTE'> &
+    Partial<Pick<Config, 'SIGNAL_MIN_INTERVAL'>>;
   pool: pg.Pool;
   temporal: TemporalGateway;
   logger?: Logger;
@@ -40,12 +41,16 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
 
   app.decorate('deps', deps);
   app.decorate('metrics', metrics);
-  app.decorate('syncSignals', new SignalCoalescer(() => sendSignal(deps.temporal, metrics)));
+  app.decorate(
+    'syncSignals',
+    new SignalCoalescer(() => sendSignal(deps.temporal, metrics), deps.config.SIGNAL_MIN_INTERVAL ?? 0),
+  );
 
   await app.register(rateLimit, { global: false });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'request failed');
     // Never echo the request back: a fixed message per status.
     return reply.code(status).send({ error: status === 500 ? 'internal error' : 'bad request' });
@@ -58,7 +63,10 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
   return app;
 }
 
-async function sendSignal(temporal: TemporalGateway, metrics: ReturnType<typeof createApiMetrics>): Promise<void> {
+async function sendSignal(
+  temporal: TemporalGateway,
+  metrics: ReturnType<typeof createApiMetrics>,
+): Promise<void> {
   const stopTimer = metrics.signalSeconds.startTimer();
   try {
     await temporal.requestSync();

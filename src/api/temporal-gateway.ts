@@ -18,7 +18,8 @@ export function createTemporalGateway(config: Config): TemporalGateway {
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return {
-    requestSync: () => connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => requestSync(client, config)),
+    requestSync: () =>
+      connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => requestSync(client, config)),
     async healthy() {
       try {
         await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));

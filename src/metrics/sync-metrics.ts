@@ -29,16 +29,34 @@ export function createSyncMetrics(registry: Registry) {
     help: 'Age of the oldest notifying payout seen in the last fetch (0 when none)',
     registers,
     collect() {
-      this.set(oldestNotifyingCreateTime === null ? 0 : Math.max(0, (Date.now() - oldestNotifyingCreateTime) / 1000));
+      this.set(
+        oldestNotifyingCreateTime === null ? 0 : Math.max(0, (Date.now() - oldestNotifyingCreateTime) / 1000),
+      );
     },
   });
 
   return {
-    payoutsRecorded: new Counter({ name: 'holvi_payouts_recorded_total', help: 'Payouts inserted into holvi_received_payout', registers }),
-    payoutsMarked: new Counter({ name: 'holvi_payouts_marked_total', help: 'Payouts confirmed processing at Expenzy', registers }),
-    payoutsRejected: new Counter({ name: 'holvi_payouts_rejected_total', help: 'Malformed payouts quarantined', registers }),
+    payoutsRecorded: new Counter({
+      name: 'holvi_payouts_recorded_total',
+      help: 'Payouts inserted into holvi_received_payout',
+      registers,
+    }),
+    payoutsMarked: new Counter({
+      name: 'holvi_payouts_marked_total',
+      help: 'Payouts confirmed processing at Expenzy',
+      registers,
+    }),
+    payoutsRejected: new Counter({
+      name: 'holvi_payouts_rejected_total',
+      help: 'Malformed payouts quarantined',
+      registers,
+    }),
     observePartnerCall(call: PartnerCall) {
-      partnerCalls.inc({ operation: call.operation, outcome: call.outcome, status: call.status === null ? 'none' : String(call.status) });
+      partnerCalls.inc({
+        operation: call.operation,
+        outcome: call.outcome,
+        status: call.status === null ? 'none' : String(call.status),
+      });
       partnerCallSeconds.observe({ operation: call.operation }, call.durationMs / 1000);
     },
     observeBacklog(count: number, oldestCreateTime: string | undefined) {

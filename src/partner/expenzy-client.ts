@@ -50,7 +50,11 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
-  async function call(operation: PartnerCall['operation'], path: string, init: Partial<Dispatcher.RequestOptions>) {
+  async function call(
+    operation: PartnerCall['operation'],
+    path: string,
+    init: Partial<Dispatcher.RequestOptions>,
+  ) {
     const started = performance.now();
     const report = (outcome: PartnerCall['outcome'], status: number | null) =>
       options.onCall?.({ operation, outcome, status, durationMs: performance.now() - started });
@@ -68,7 +72,12 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
       return result;
     } catch (error) {
       const wrapped = classify(error, operation);
-      const outcome = wrapped instanceof PartnerUnavailableError ? 'unavailable' : wrapped instanceof PartnerRejectedRequestError ? 'rejected' : 'invalid';
+      const outcome =
+        wrapped instanceof PartnerUnavailableError
+          ? 'unavailable'
+          : wrapped instanceof PartnerRejectedRequestError
+            ? 'rejected'
+            : 'invalid';
       report(outcome, 'status' in wrapped && typeof wrapped.status === 'number' ? wrapped.status : null);
       throw wrapped;
     }
@@ -95,8 +104,10 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
 }
 
 function interpret(status: number, text: string): unknown {
-  if (status === 404) throw new PartnerRejectedRequestError(`partner refused the request (404): ${text.slice(0, 200)}`, status);
-  if (status === 429 || status >= 500) throw new PartnerUnavailableError(`partner answered ${status}`, status);
+  if (status === 404)
+    throw new PartnerRejectedRequestError(`partner refused the request (404): ${text.slice(0, 200)}`, status);
+  if (status === 429 || status >= 500)
+    throw new PartnerUnavailableError(`partner answered ${status}`, status);
   if (status !== 200) throw new PartnerResponseError(`unexpected status ${status}`, status);
   try {
     return JSON.parse(text) as unknown;
@@ -120,7 +131,11 @@ function updateOutcome(body: unknown, id: string): UpdateOutcome {
 }
 
 function classify(error: unknown, operation: string): Error {
-  if (error instanceof PartnerUnavailableError || error instanceof PartnerResponseError || error instanceof PartnerRejectedRequestError) {
+  if (
+    error instanceof PartnerUnavailableError ||
+    error instanceof PartnerResponseError ||
+    error instanceof PartnerRejectedRequestError
+  ) {
     return error;
   }
   if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {

@@ -18,7 +18,10 @@ const REQUIRED = ['id', 'amount', 'create_time', 'recipient_account_identifier',
 
 export function parsePartnerPayout(raw: unknown): ParsedPayout {
   const rawId = isObject(raw) && typeof raw.id === 'string' ? raw.id : null;
-  const reject = (reason: string): ParsedPayout => ({ kind: 'rejected', rejected: { expenzyId: rawId, reason, raw } });
+  const reject = (reason: string): ParsedPayout => ({
+    kind: 'rejected',
+    rejected: { expenzyId: rawId, reason, raw },
+  });
 
   if (!isObject(raw)) return reject('payout is not a JSON object');
   const missing = REQUIRED.filter((field) => raw[field] === undefined || raw[field] === null);
@@ -26,14 +29,21 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
 
   if (typeof raw.id !== 'string' || !UUID.test(raw.id)) return reject(`id ${describe(raw.id)} is not a uuid`);
   const amount = parseAmount(raw.amount);
-  if (amount === null) return reject(`amount ${describe(raw.amount)} is not a positive amount with at most two decimals`);
+  if (amount === null)
+    return reject(`amount ${describe(raw.amount)} is not a positive amount with at most two decimals`);
   const createTime = parseTimestamp(raw.create_time);
-  if (createTime === null) return reject(`create_time ${describe(raw.create_time)} is not an ISO 8601 or HTTP date with a time zone`);
+  if (createTime === null)
+    return reject(
+      `create_time ${describe(raw.create_time)} is not an ISO 8601 or HTTP date with a time zone`,
+    );
   const recipient = raw.recipient_account_identifier;
   if (typeof recipient !== 'string' || recipient.length === 0 || recipient.length > MAX_RECIPIENT_LENGTH) {
-    return reject(`recipient_account_identifier ${describe(recipient)} is not a string of 1 to ${MAX_RECIPIENT_LENGTH} characters`);
+    return reject(
+      `recipient_account_identifier ${describe(recipient)} is not a string of 1 to ${MAX_RECIPIENT_LENGTH} characters`,
+    );
   }
-  if (typeof raw.state !== 'string' || !STATES.has(raw.state)) return reject(`state ${describe(raw.state)} is unknown`);
+  if (typeof raw.state !== 'string' || !STATES.has(raw.state))
+    return reject(`state ${describe(raw.state)} is unknown`);
 
   const expenzyId = raw.id.toLowerCase();
   if (raw.state !== 'notifying') return { kind: 'ignored', expenzyId, state: raw.state };
@@ -56,8 +66,10 @@ export function parseAmount(value: unknown): string | null {
   return `${whole}.${cents}`;
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
-const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const HTTP_DATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
@@ -88,8 +100,12 @@ function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: n
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
   const back = new Date(ms);
   const exact =
-    back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d &&
-    back.getUTCHours() === h && back.getUTCMinutes() === mi && back.getUTCSeconds() === s;
+    back.getUTCFullYear() === y &&
+    back.getUTCMonth() === mo - 1 &&
+    back.getUTCDate() === d &&
+    back.getUTCHours() === h &&
+    back.getUTCMinutes() === mi &&
+    back.getUTCSeconds() === s;
   return exact ? ms : null;
 }
 

@@ -48,10 +48,19 @@ const metricsServer = await startMetricsServer({
 });
 
 // Make sure the singleton sync exists, so reconciliation runs even if every webhook was lost.
-const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+const client = new Client({
+  connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+  namespace: config.TEMPORAL_NAMESPACE,
+});
 await requestSync(client, config);
 
-logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: `http://${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics` }, 'worker started');
+logger.info(
+  {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    metrics: `http://${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics`,
+  },
+  'worker started',
+);
 try {
   await worker.run();
 } finally {

@@ -16,7 +16,9 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
  */
 export function installRuntime(logger: Logger, sdkMetricsAddress: string): void {
   Runtime.install({
-    logger: new DefaultLogger('INFO', (entry) => logger[LEVELS[entry.level]]({ ...entry.meta }, entry.message)),
+    logger: new DefaultLogger('INFO', (entry) =>
+      logger[LEVELS[entry.level]]({ ...entry.meta }, entry.message),
+    ),
     telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } },
   });
 }

@@ -1,6 +1,20 @@
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import { payoutsAvailableSignal, statusQuery, type SyncCounters, type SyncInput, type SyncStatus } from '../shared.js';
+import {
+  payoutsAvailableSignal,
+  statusQuery,
+  type SyncCounters,
+  type SyncInput,
+  type SyncStatus,
+} from '../shared.js';
 import { fetchOptions, markOptions, recordOptions } from './activity-options.js';
 
 const { FetchTransactions } = proxyActivities<SyncActivities>(fetchOptions);
@@ -17,7 +31,13 @@ export const MAX_PASSES_PER_RUN = 100;
  * every `reconcileIntervalMs`, because Expenzy never retries a lost webhook.
  */
 export async function expenzySync(input: SyncInput): Promise<void> {
-  const counters: SyncCounters = input.counters ?? { passes: 0, recorded: 0, marked: 0, rejected: 0, signals: 0 };
+  const counters: SyncCounters = input.counters ?? {
+    passes: 0,
+    recorded: 0,
+    marked: 0,
+    rejected: 0,
+    signals: 0,
+  };
   const status: SyncStatus = {
     ...counters,
     pending: input.pending ?? true,
@@ -72,7 +92,8 @@ async function runPass(counters: SyncCounters, status: SyncStatus): Promise<bool
     counters.marked += marked.marked + marked.alreadyProcessing;
     progressed ||= recorded.inserted + marked.marked + marked.alreadyProcessing > 0;
     retryLater = marked.retryLater;
-    if (marked.failed.length > 0) log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
+    if (marked.failed.length > 0)
+      log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
   }
 
   counters.passes++;

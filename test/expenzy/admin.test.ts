@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { countPayouts, insertPayout, listPayouts, updatePayout, useExpenzy, type ListedPayout } from './harness.js';
+import {
+  countPayouts,
+  insertPayout,
+  listPayouts,
+  updatePayout,
+  useExpenzy,
+  type ListedPayout,
+} from './harness.js';
 
 const expenzy = useExpenzy();
 
@@ -41,7 +48,14 @@ describe('/admin/knobs', () => {
       latencyMs: '0',
       listFailureRate: 0,
       malformedRate: 0,
-      malformedKinds: ['bad_amount', 'bad_id', 'long_recipient', 'bad_timestamp', 'missing_field', 'unknown_state'],
+      malformedKinds: [
+        'bad_amount',
+        'bad_id',
+        'long_recipient',
+        'bad_timestamp',
+        'missing_field',
+        'unknown_state',
+      ],
       timeFormat: 'iso',
       amountAsNumber: false,
       outageSecondsLeft: 0,
@@ -92,7 +106,11 @@ describe('/admin/knobs', () => {
 
     const rejected = await app.inject({ method: 'PATCH', url: '/admin/knobs', payload });
     // A good knob next to a bad one is not applied either.
-    const mixed = await app.inject({ method: 'PATCH', url: '/admin/knobs', payload: { amountAsNumber: true, ...payload } });
+    const mixed = await app.inject({
+      method: 'PATCH',
+      url: '/admin/knobs',
+      payload: { amountAsNumber: true, ...payload },
+    });
 
     expect(rejected.statusCode).toBe(400);
     expect(rejected.json<{ issues: string[] }>().issues.join('\n')).toContain(named);

@@ -18,7 +18,9 @@ describe('migrateExpenzy', () => {
   it('creates the table once, even when started several times at once', async () => {
     await Promise.all([migrateExpenzy(pool), migrateExpenzy(pool), migrateExpenzy(pool)]);
     await migrateExpenzy(pool);
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'expenzy_transaction'`);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'expenzy_transaction'`,
+    );
     expect(rows[0].n).toBe(1);
   });
 
@@ -56,7 +58,9 @@ describe('migrateExpenzy', () => {
     for (const state of ['notifying', 'processing', 'error']) await insert(state);
     await expect(insert('pending')).rejects.toThrow(/check constraint/);
 
-    const { rows } = await pool.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'expenzy_transaction'`);
+    const { rows } = await pool.query(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'expenzy_transaction'`,
+    );
     expect(rows.map((row) => row.indexdef)).toContainEqual(expect.stringMatching(/\(state, create_time\)$/));
   });
 });

@@ -42,7 +42,8 @@ describe('failureRate', () => {
     const outcomes = async (seed: number) => {
       const { app } = await expenzy.start({ failureRate: 0.5 }, { seed });
       const statuses: number[] = [];
-      for (let i = 0; i < 24; i++) statuses.push((await updatePayout(app, unknownId, 'processing')).statusCode);
+      for (let i = 0; i < 24; i++)
+        statuses.push((await updatePayout(app, unknownId, 'processing')).statusCode);
       return statuses;
     };
 
@@ -60,7 +61,10 @@ describe('failAfterCommitRate', () => {
     const id = await insertPayout(expenzy.pool);
 
     expect((await updatePayout(app, id, 'processing')).statusCode).toBe(500);
-    expect(await storedPayout(expenzy.pool, id)).toMatchObject({ state: 'processing', state_update_count: 1 });
+    expect(await storedPayout(expenzy.pool, id)).toMatchObject({
+      state: 'processing',
+      state_update_count: 1,
+    });
 
     // The caller's retry is a second update, which the partner's count reveals.
     expect((await updatePayout(app, id, 'processing')).statusCode).toBe(500);
@@ -122,7 +126,11 @@ describe('latencyMs', () => {
 
 describe('outage', () => {
   async function expectDown({ app }: Simulator, id: string) {
-    for (const response of [await listPayouts(app), await updatePayout(app, id, 'processing'), await countPayouts(app)]) {
+    for (const response of [
+      await listPayouts(app),
+      await updatePayout(app, id, 'processing'),
+      await countPayouts(app),
+    ]) {
       expect(response.statusCode).toBe(503);
       expect(response.headers['content-type']).toMatch(/^text\/html/);
     }

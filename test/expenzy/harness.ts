@@ -75,7 +75,8 @@ export const updatePayout = (app: FastifyInstance, id: string, state?: string) =
     payload: state === undefined ? '' : new URLSearchParams({ state }).toString(),
   });
 
-export const countPayouts = (app: FastifyInstance) => app.inject({ method: 'GET', url: '/api/transaction/count' });
+export const countPayouts = (app: FastifyInstance) =>
+  app.inject({ method: 'GET', url: '/api/transaction/count' });
 
 export interface PayoutRow {
   id?: string;

@@ -54,7 +54,10 @@ describe('Knobs', () => {
   });
 
   it('picks malformed kinds only from the allowed ones, at the configured rate', () => {
-    const knobs = new Knobs({ malformedRate: 0.5, malformedKinds: ['bad_amount', 'unknown_state'] }, { seed: 3 });
+    const knobs = new Knobs(
+      { malformedRate: 0.5, malformedKinds: ['bad_amount', 'unknown_state'] },
+      { seed: 3 },
+    );
     const picks = Array.from({ length: 400 }, () => knobs.pickMalformed());
     expect(new Set(picks)).toEqual(new Set([null, 'bad_amount', 'unknown_state']));
     expect(picks.filter((pick) => pick === null).length).toBeGreaterThan(150);

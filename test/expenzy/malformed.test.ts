@@ -5,7 +5,8 @@ import { insertPayout, listPayouts, updatePayout, useExpenzy, type ListedPayout 
 
 const expenzy = useExpenzy();
 
-const listed = async (app: FastifyInstance, state?: string) => (await listPayouts(app, state)).json<ListedPayout[]>();
+const listed = async (app: FastifyInstance, state?: string) =>
+  (await listPayouts(app, state)).json<ListedPayout[]>();
 
 const createPayouts = async (app: FastifyInstance, body: object) =>
   (await app.inject({ method: 'POST', url: '/admin/payouts', payload: body })).json<
@@ -21,7 +22,9 @@ describe('malformed payouts, as the list renders them', () => {
       await insertPayout(expenzy.pool, { id: prefix + last, amount: '12.30', malformed: 'bad_amount' });
     }
 
-    const amounts = Object.fromEntries((await listed(app)).map((payout) => [payout.id.slice(-2), payout.amount]));
+    const amounts = Object.fromEntries(
+      (await listed(app)).map((payout) => [payout.id.slice(-2), payout.amount]),
+    );
 
     expect(amounts).toEqual({ '00': '12.3x', '01': '-12.30', '02': '12.307' });
   });
@@ -100,7 +103,9 @@ describe('malformedRate and malformedKinds', () => {
 
   it('at 0, no payout is malformed; an explicit null overrides a rate of 1', async () => {
     const { app, knobs } = await expenzy.start({ malformedRate: 0 });
-    expect((await createPayouts(app, { count: 20 })).every((payout) => payout.malformed_kind === null)).toBe(true);
+    expect((await createPayouts(app, { count: 20 })).every((payout) => payout.malformed_kind === null)).toBe(
+      true,
+    );
 
     knobs.update({ malformedRate: 1 });
     expect(await createPayouts(app, { count: 3, malformed: null })).toMatchObject([

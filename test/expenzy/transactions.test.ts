@@ -84,7 +84,10 @@ describe('POST /api/transaction/:id/ (the update)', () => {
         state: 'processing',
       },
     ]);
-    expect(await storedPayout(expenzy.pool, id)).toMatchObject({ state: 'processing', state_update_count: 1 });
+    expect(await storedPayout(expenzy.pool, id)).toMatchObject({
+      state: 'processing',
+      state_update_count: 1,
+    });
   });
 
   it('checks no transition: every successful update counts, processing -> processing included', async () => {
@@ -97,7 +100,10 @@ describe('POST /api/transaction/:id/ (the update)', () => {
       expect(response.json<ListedPayout[]>()[0]?.state).toBe(state);
     }
 
-    expect(await storedPayout(expenzy.pool, id)).toMatchObject({ state: 'processing', state_update_count: 4 });
+    expect(await storedPayout(expenzy.pool, id)).toMatchObject({
+      state: 'processing',
+      state_update_count: 4,
+    });
   });
 
   it.each([['notifying'], ['done'], [''], [undefined]])(
@@ -110,7 +116,10 @@ describe('POST /api/transaction/:id/ (the update)', () => {
 
       expect(response.statusCode).toBe(404);
       expect(response.json()).toEqual({ error: expect.stringContaining('processing') });
-      expect(await storedPayout(expenzy.pool, id)).toMatchObject({ state: 'notifying', state_update_count: 0 });
+      expect(await storedPayout(expenzy.pool, id)).toMatchObject({
+        state: 'notifying',
+        state_update_count: 0,
+      });
     },
   );
 

@@ -6,7 +6,8 @@ import { migrateHolvi } from '../../src/db/migrate.js';
 const host = process.env.TEST_PG_HOST ?? '127.0.0.1';
 const port = Number(process.env.TEST_PG_PORT ?? 55432);
 
-export const urlFor = (user: string, database: string) => `postgres://${user}:${user}@${host}:${port}/${database}`;
+export const urlFor = (user: string, database: string) =>
+  `postgres://${user}:${user}@${host}:${port}/${database}`;
 
 export interface TestDatabase {
   name: string;
@@ -30,7 +31,16 @@ async function createDatabase(prefix: string, owner: string, appRole: string): P
     async drop() {
       const client = new pg.Client({ connectionString: urlFor(owner, 'postgres') });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // A pool closing in the background may still hold a session for a moment.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          break;
+        } catch (error) {
+          if (attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
       await client.end();
     },
   };

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
 /** A misbehaving partner on 127.0.0.1: answers every request with `handler`, and records what it was asked. */
-export async function startHostilePartner(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void) {
+export async function startHostilePartner(
+  handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void,
+) {
   const requests: { method: string; url: string; body: string }[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';

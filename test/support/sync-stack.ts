@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  bundleWorkflowCode,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -14,7 +21,7 @@ import { createExpenzyClient, type ExpenzyClient } from '../../src/partner/expen
 import { statusQuery, type SyncStatus } from '../../src/shared.js';
 import { createSyncWorker, workflowsPath } from '../../src/worker/create-worker.js';
 import { buildReport, type Report } from '../../tools/report.js';
-import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './databases.js';
+import { createExpenzyDatabase, createHolviDatabase } from './databases.js';
 
 /**
  * The whole integration on real parts, one per test file: fresh Holvi and Expenzy databases,
@@ -38,8 +45,17 @@ export interface SyncStack {
   status(): Promise<SyncStatus>;
   report(options?: { allowRepeatedUpdates?: boolean }): Promise<Report>;
   waitUntilConsistent(timeoutMs?: number, options?: { allowRepeatedUpdates?: boolean }): Promise<Report>;
+  /** Polls the report until `done` holds (or the time is up) and returns the last one. */
+  waitUntil(
+    done: (report: Report) => boolean,
+    timeoutMs?: number,
+    allowRepeatedUpdates?: boolean,
+  ): Promise<Report>;
   stop(): Promise<void>;
 }
+
+// Only the SDK's warnings and errors: the activities' info lines would drown the test output.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger }));
@@ -86,7 +102,8 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
   const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
 
   let worker: { instance: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
-  const reportOnce = (allowRepeatedUpdates = false) => buildReport({ holviPool, expenzyPool, allowRepeatedUpdates });
+  const reportOnce = (allowRepeatedUpdates = false) =>
+    buildReport({ holviPool, expenzyPool, allowRepeatedUpdates });
 
   const stack: SyncStack = {
     config,
@@ -135,11 +152,13 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
     },
     status: () => client.workflow.getHandle(config.SYNC_WORKFLOW_ID).query(statusQuery),
     report: (reportOptions) => reportOnce(reportOptions?.allowRepeatedUpdates),
-    async waitUntilConsistent(timeoutMs = 30_000, reportOptions = {}) {
+    waitUntilConsistent: (timeoutMs = 30_000, reportOptions = {}) =>
+      stack.waitUntil((report) => report.consistent, timeoutMs, reportOptions.allowRepeatedUpdates),
+    async waitUntil(done, timeoutMs = 30_000, allowRepeatedUpdates = false) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const report = await reportOnce(reportOptions.allowRepeatedUpdates);
-        if (report.consistent || Date.now() > deadline) return report;
+        const report = await reportOnce(allowRepeatedUpdates);
+        if (done(report) || Date.now() > deadline) return report;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },

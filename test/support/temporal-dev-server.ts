@@ -21,7 +21,21 @@ export async function startTemporalDevServer(): Promise<DevServer> {
   const metricsPort = await freePort();
   const child: ChildProcess = spawn(
     temporalBinary(),
-    ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--metrics-port', String(metricsPort), '--log-level', 'error'],
+    [
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--http-port',
+      String(httpPort),
+      '--metrics-port',
+      String(metricsPort),
+      '--log-level',
+      'error',
+    ],
     { stdio: 'ignore' },
   );
   const address = `127.0.0.1:${port}`;

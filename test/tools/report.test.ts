@@ -167,7 +167,7 @@ describe('buildReport', () => {
     expect(lenient.consistent).toBe(true);
   });
 
-  it('counts a rejected payout not yet in error at Expenzy as missing, not as quarantined', async () => {
+  it('counts a rejected payout the partner still lists as notifying as quarantined-unsettled (WARN), not missing', async () => {
     const rejected = partnerPayout({ state: 'notifying', updateCount: 0 });
     await insertAtExpenzy(dbs.expenzyPool, rejected);
     await insertRejected(dbs.holviOwner, rejected.id);
@@ -179,10 +179,12 @@ describe('buildReport', () => {
       rejectedRows: 2,
       rejectedErrorAtPartner: 0,
       quarantined: 0,
-      expectedHolviRows: 1,
+      expectedHolviRows: 0,
     });
-    expect(r.problems.missing.first).toEqual([rejected.id]);
-    expect(failing(r)).toEqual(['total', 'missing']);
+    expect(r.problems.missing.count).toBe(0);
+    expect(r.quarantinedUnsettled.first).toEqual([rejected.id]);
+    expect(r.checks.find((check) => check.key === 'quarantinedUnsettled')?.status).toBe('WARN');
+    expect(r.consistent).toBe(true);
   });
 
   it('flags a payout Holvi recorded that Expenzy holds in error', async () => {

@@ -33,7 +33,10 @@ describe('parsePartnerPayout', () => {
     [{ ...good, create_time: '26/11/2026 10:00' }, /create_time/],
     [{ ...good, create_time: '2026-11-26T10:00:00' }, /create_time/],
     [{ ...good, state: 'pending' }, /state "pending" is unknown/],
-    [(({ recipient_account_identifier: _, ...rest }) => rest)(good), /missing field recipient_account_identifier/],
+    [
+      (({ recipient_account_identifier: _, ...rest }) => rest)(good),
+      /missing field recipient_account_identifier/,
+    ],
     ['just a string', /not a JSON object/],
   ])('rejects %j with a reason', (raw, reason) => {
     const parsed = parsePartnerPayout(raw);
@@ -50,7 +53,10 @@ describe('parsePartnerPayout', () => {
   });
 
   it('ignores valid payouts in a state that is not ours to act on', () => {
-    expect(parsePartnerPayout({ ...good, state: 'processing' })).toMatchObject({ kind: 'ignored', state: 'processing' });
+    expect(parsePartnerPayout({ ...good, state: 'processing' })).toMatchObject({
+      kind: 'ignored',
+      state: 'processing',
+    });
   });
 });
 
@@ -65,10 +71,19 @@ describe('parseAmount', () => {
     [5, '5.00'],
   ])('%j -> %s', (input, expected) => expect(parseAmount(input)).toBe(expected));
 
-  it.each([['1.234'], [1.234], [1e21], [-1], [0], ['0'], [Number.NaN], [null], ['1,00'], [' 1.00'], [0.1 + 0.2]])(
-    'refuses %j',
-    (input) => expect(parseAmount(input)).toBeNull(),
-  );
+  it.each([
+    ['1.234'],
+    [1.234],
+    [1e21],
+    [-1],
+    [0],
+    ['0'],
+    [Number.NaN],
+    [null],
+    ['1,00'],
+    [' 1.00'],
+    [0.1 + 0.2],
+  ])('refuses %j', (input) => expect(parseAmount(input)).toBeNull());
 });
 
 describe('parseTimestamp', () => {

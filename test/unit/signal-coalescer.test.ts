@@ -78,4 +78,17 @@ describe('SignalCoalescer', () => {
     void coalescer.request();
     expect(calls).toHaveLength(2);
   });
+
+  it('spaces signals at least minIntervalMs apart', async () => {
+    const starts: number[] = [];
+    const coalescer = new SignalCoalescer(async () => {
+      starts.push(performance.now());
+    }, 30);
+    await coalescer.request();
+    await coalescer.request();
+    await coalescer.request();
+    expect(starts).toHaveLength(3);
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(30);
+    expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(30);
+  });
 });
