@@ -37,34 +37,31 @@ describe('activities against PostgreSQL and the simulator', () => {
   let deps: ActivityDependencies;
 
   beforeAll(async () => {
-    holvi = await createHolviDatabase();
     expenzy = await createExpenzyDatabase();
-    holviPool = new pg.Pool({ connectionString: holvi.appUrl });
     expenzyPool = new pg.Pool({ connectionString: expenzy.ownerUrl });
     await migrateExpenzy(expenzyPool);
     knobs = new Knobs({ failureRate: 0 }, { seed: 7 });
     simulator = buildExpenzyApp({ pool: expenzyPool, knobs, adminEnabled: true });
     partner = clientFor(await simulator.listen({ host: '127.0.0.1', port: 0 }));
-    deps = { pool: holviPool, expenzy: partner, batchSize: 50 };
   });
   afterEach(async () => {
     knobs.update({ failureRate: 0, failAfterCommitRate: 0 });
     await expenzyPool.query('TRUNCATE expenzy_transaction');
-    await holvi.drop().catch(() => undefined);
+    await holviPool.end();
+    await holvi.drop();
   });
   afterAll(async () => {
     await partner.close();
     await simulator.close();
-    await holviPool.end();
     await expenzyPool.end();
     await expenzy.drop();
   });
 
+  /** Each test gets its own Holvi database. */
   async function freshHolvi() {
-    await holviPool.end();
     holvi = await createHolviDatabase();
     holviPool = new pg.Pool({ connectionString: holvi.appUrl });
-    deps = { ...deps, pool: holviPool };
+    deps = { pool: holviPool, expenzy: partner, batchSize: 50 };
     return createActivities(deps);
   }
 

@@ -54,9 +54,6 @@ export interface SyncStack {
   stop(): Promise<void>;
 }
 
-// Only the SDK's warnings and errors: the activities' info lines would drown the test output.
-Runtime.install({ logger: new DefaultLogger('WARN') });
-
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger }));
 const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };

@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { replayFiles } from '../tools/replay.js';
+
+const histories = fileURLToPath(new URL('./histories/', import.meta.url));
+
+describe('determinism guard: recorded histories replay against the current workflow code', () => {
+  it('replays every recorded history', async () => {
+    const results = await replayFiles([histories]);
+    expect(results.length).toBeGreaterThanOrEqual(2);
+    expect(results.filter((result) => result.error)).toEqual([]);
+  }, 120_000);
+
+  it('rejects an incompatible change to the workflow', async () => {
+    const history = historyFromJSON(
+      JSON.parse(await readFile(`${histories}expenzy-sync-continued-as-new.json`, 'utf8')),
+    );
+    const workflowsPath = fileURLToPath(new URL('./fixtures/reordered-workflow.ts', import.meta.url));
+    await expect(Worker.runReplayHistory({ workflowsPath }, history)).rejects.toBeInstanceOf(
+      DeterminismViolationError,
+    );
+  }, 120_000);
+
+  it('the recorded histories hold signals, retried activities and a continue-as-new', async () => {
+    const events = [];
+    for (const name of ['expenzy-sync-continued-as-new.json', 'expenzy-sync-after-continue-as-new.json']) {
+      const history = JSON.parse(await readFile(`${histories}${name}`, 'utf8')) as {
+        events: RecordedEvent[];
+      };
+      events.push(...history.events);
+    }
+    const types = new Set(events.map((event) => event.eventType));
+    expect(types).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
+    expect(types).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    expect(events.some((event) => (event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1)).toBe(true);
+  });
+});
+
+interface RecordedEvent {
+  eventType: string;
+  activityTaskStartedEventAttributes?: { attempt?: number };
+}
