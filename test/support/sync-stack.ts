@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import {
-  DefaultLogger,
   NativeConnection,
-  Runtime,
   bundleWorkflowCode,
   type Worker,
   type WorkflowBundleWithSourceMap,
