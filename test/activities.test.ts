@@ -294,6 +294,21 @@ describe('partner-call hardening', () => {
     await partnerServer.close();
   });
 
+  it('sends the API key when configured, and nothing secret otherwise', async () => {
+    const partnerServer = await startHostilePartner((_req, res) => res.writeHead(200).end('[]'));
+    const withKey = clientFor(partnerServer.url, { apiKey: 'k-123' });
+    const withoutKey = clientFor(partnerServer.url);
+    await withKey.listTransactions('notifying');
+    await withoutKey.listTransactions('notifying');
+    expect(partnerServer.requests.map((request) => request.headers.authorization)).toEqual([
+      'Bearer k-123',
+      undefined,
+    ]);
+    await withKey.close();
+    await withoutKey.close();
+    await partnerServer.close();
+  });
+
   it('does not follow redirects', async () => {
     const partnerServer = await startHostilePartner((_req, res) =>
       res.writeHead(302, { location: 'http://127.0.0.2:1/' }).end(),

@@ -4,12 +4,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 export async function startHostilePartner(
   handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void,
 ) {
-  const requests: { method: string; url: string; body: string }[] = [];
+  const requests: { method: string; url: string; body: string; headers: IncomingMessage['headers'] }[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', body });
+      requests.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
       handler(req, res);
     });
   });
