@@ -213,6 +213,33 @@ describe('activities against PostgreSQL and the simulator', () => {
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1]);
   });
 
+  it('QuarantinePayouts leaves transient failures to a later pass and never sets error twice', async () => {
+    const activities = await freshHolvi();
+    for (let i = 0; i < 8; i++) {
+      await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed: 'bad_amount' } });
+    }
+    const env = new ActivityEnv();
+    const fetched = await env.call(activities.FetchTransactions);
+    knobs.update({ failureRate: 1 });
+    await expect(env.call(activities.QuarantinePayouts, fetched.rejected)).rejects.toThrow(
+      /all 8 error updates failed/,
+    );
+    knobs.update({ failureRate: 0.5 });
+    const partial = await new ActivityEnv({ attempt: 2 }).call(
+      activities.QuarantinePayouts,
+      fetched.rejected,
+    );
+    expect(partial.setToError + partial.retryLater).toBe(8);
+    knobs.update({ failureRate: 0 });
+    const later = await env.call(activities.FetchTransactions);
+    expect(later.rejected).toHaveLength(partial.retryLater);
+    const rest = await env.call(activities.QuarantinePayouts, later.rejected);
+    expect(rest.setToError).toBe(partial.retryLater);
+    expect((await updateCounts()).map((row) => [row.state, row.state_update_count])).toEqual(
+      Array.from({ length: 8 }, () => ['error', 1]),
+    );
+  });
+
   it('QuarantinePayouts keeps malformed payouts with their reason and sets them to error once', async () => {
     const activities = await freshHolvi();
     for (const malformed of [
@@ -231,7 +258,7 @@ describe('activities against PostgreSQL and the simulator', () => {
     expect(fetched.payouts).toHaveLength(2);
     expect(fetched.rejected).toHaveLength(6);
     const result = await env.call(activities.QuarantinePayouts, fetched.rejected);
-    expect(result).toEqual({ quarantined: 6, setToError: 5, unsettled: 1 });
+    expect(result).toEqual({ quarantined: 6, setToError: 5, unsettled: 1, retryLater: 0 });
     const again = await env.call(activities.FetchTransactions);
     expect(again.rejected).toEqual([]); // settled ones are not reported again
     const { rows } = await holviPool.query(
@@ -309,6 +336,62 @@ describe('partner-call hardening', () => {
     await partnerServer.close();
   });
 
+  it('never confirms a recorded payout the partner still lists, even when it now fails validation', async () => {
+    const id = '6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4b';
+    await pool.query(
+      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+       VALUES ($1, now(), '1.00', 'A')`,
+      [id],
+    );
+    const partnerServer = await startHostilePartner((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const listed = [
+        {
+          id,
+          amount: '1.00x',
+          create_time: '2026-11-26T10:00:00Z',
+          recipient_account_identifier: 'A',
+          state: 'notifying',
+        },
+      ];
+      res.end(req.url?.includes('state=notifying') ? JSON.stringify(listed) : '[]');
+    });
+    const expenzy = clientFor(partnerServer.url);
+    const activities = createActivities({ pool, expenzy, batchSize: 10 });
+    const fetched = await new ActivityEnv().call(activities.FetchTransactions);
+    expect(fetched.rejected).toHaveLength(1);
+    const { rows } = await pool.query(
+      'SELECT processing_confirmed_at FROM holvi_received_payout WHERE expenzy_uuid = $1',
+      [id],
+    );
+    expect(rows[0].processing_confirmed_at).toBeNull();
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('keeps a malformed payout holding U+0000 without breaking the batch', async () => {
+    const partnerServer = await startHostilePartner((_req, res) => res.writeHead(200).end('[]'));
+    const expenzy = clientFor(partnerServer.url);
+    const activities = createActivities({ pool, expenzy, batchSize: 10 });
+    const raw = {
+      id: 'x\u0000y',
+      amount: '1.00',
+      create_time: 'bad',
+      recipient_account_identifier: 'A\u0000',
+      state: 'notifying',
+    };
+    const result = await new ActivityEnv().call(activities.QuarantinePayouts, [
+      { expenzyId: 'x\u0000y', reason: 'bad', raw },
+    ]);
+    expect(result.quarantined).toBe(1);
+    const { rows } = await pool.query(
+      `SELECT expenzy_id, raw->>'recipient_account_identifier' AS recipient FROM holvi_rejected_payout WHERE reason = 'bad'`,
+    );
+    expect(rows).toEqual([{ expenzy_id: 'x\\u0000y', recipient: 'A\\u0000' }]);
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
   it('does not follow redirects', async () => {
     const partnerServer = await startHostilePartner((_req, res) =>
       res.writeHead(302, { location: 'http://127.0.0.2:1/' }).end(),
@@ -344,8 +427,8 @@ describe('partner-call hardening', () => {
     const fetched = await env.call(activities.FetchTransactions);
     expect(fetched.rejected[0]?.reason).toMatch(/is not a uuid/);
     await env.call(activities.QuarantinePayouts, fetched.rejected);
-    const stored = await pool.query('SELECT expenzy_id FROM holvi_rejected_payout');
-    expect(stored.rows).toEqual([{ expenzy_id: evilId }]);
+    const stored = await pool.query('SELECT reason FROM holvi_rejected_payout WHERE expenzy_id = $1', [evilId]);
+    expect(stored.rows).toHaveLength(1);
     await expect(pool.query('SELECT count(*) FROM holvi_received_payout')).resolves.toBeDefined();
     expect(partnerServer.requests.at(-1)?.url).toBe(`/api/transaction/${encodeURIComponent(evilId)}/`);
     await expenzy.close();

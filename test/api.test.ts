@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
 import { createTemporalGateway, type TemporalGateway } from '../src/api/temporal-gateway.js';
@@ -125,6 +126,22 @@ describe('Holvi API', () => {
       expect(temporal.signals).toBe(status === 200 ? 1 : 0);
       await app.close();
     });
+  });
+
+  it('never writes the webhook token to the logs', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const app = await buildApp({
+      config: { EXPENZY_WEBHOOK_TOKEN: 's3cret-token', WEBHOOK_RATE_LIMIT_PER_MINUTE: 1000 },
+      pool,
+      temporal: recordingGateway(),
+      logger,
+    });
+    await app.inject({ url: '/expenzy/webhook/?token=s3cret-token' });
+    await app.inject({ url: '/expenzy/webhook/', headers: { 'x-webhook-token': 's3cret-token' } });
+    await app.close();
+    expect(lines.join('\n')).toContain('request completed');
+    expect(lines.join('\n')).not.toContain('s3cret');
   });
 
   it('rate-limits the webhook route with 429', async () => {

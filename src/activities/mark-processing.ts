@@ -1,4 +1,5 @@
-import { ApplicationFailure, activityInfo, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import type { UpdateOutcome } from '../partner/expenzy-client.js';
 import { PartnerUnavailableError } from '../partner/errors.js';
 import type { MarkResult } from '../shared.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -19,38 +20,43 @@ export function createMarkProcessing(deps: ActivityDependencies) {
 
   return async function MarkProcessing(expenzyIds: string[]): Promise<MarkResult> {
     const result: MarkResult = { marked: 0, alreadyProcessing: 0, skipped: 0, retryLater: 0, failed: [] };
+    heartbeat();
     let pending = await unconfirmed(pool, expenzyIds);
     result.skipped = expenzyIds.length - pending.length;
 
     if (activityInfo().attempt > 1 && pending.length > 0) {
       const { stillNotifying, alreadyApplied } = await askPartner(deps, pending);
+      heartbeat();
       await confirm(pool, alreadyApplied);
       result.alreadyProcessing = alreadyApplied.length;
       pending = stillNotifying;
     }
 
+    // A cancelled attempt (heartbeat timed out, its retry may be running) sends nothing more.
+    const cancelled = cancellationSignal();
     let transient = 0;
     await Promise.all(
       pending.map(async (id) => {
+        let outcome: UpdateOutcome;
         try {
-          const outcome = await expenzy.updateState(id, 'processing');
-          heartbeat();
-          if (outcome.applied) {
-            await confirm(pool, [id]);
-            result.marked++;
-          } else {
-            // `[]` is documented only for an unknown id, yet the id was just listed. The row stays
-            // unconfirmed: the next pass tries again while it is listed as `notifying`, or settles it
-            // once it is not (see settle-confirmed.ts).
-            const reason = 'partner answered [] (not applied)';
-            log.warn(reason, { expenzyId: id });
-            result.failed.push({ expenzyId: id, reason });
-          }
+          outcome = await expenzy.updateState(id, 'processing', cancelled);
         } catch (error) {
-          heartbeat();
-          if (error instanceof PartnerUnavailableError) return void transient++;
+          if (error instanceof PartnerUnavailableError || cancelled.aborted) return void transient++;
           const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
           log.error('partner refused to set processing', { expenzyId: id, reason });
+          return void result.failed.push({ expenzyId: id, reason });
+        } finally {
+          heartbeat();
+        }
+        if (outcome.applied) {
+          await confirm(pool, [id]);
+          result.marked++;
+        } else {
+          // `[]` is documented only for an unknown id, yet the id was just listed. The row stays
+          // unconfirmed: the next pass tries again while it is listed as `notifying`, or settles it
+          // once it is not (see settle-confirmed.ts).
+          const reason = 'partner answered [] (not applied)';
+          log.warn(reason, { expenzyId: id });
           result.failed.push({ expenzyId: id, reason });
         }
       }),

@@ -9,45 +9,63 @@ export interface QuarantineResult {
   setToError: number;
   /** Could not be set to `error` for good (no usable id, partner refused); kept with the reason. */
   unsettled: number;
+  /** The partner failed transiently: still listed, so a later pass tries again. */
+  retryLater: number;
 }
 
 /**
  * QuarantinePayouts: keeps each malformed payout with its raw JSON and reason in
  * holvi_rejected_payout (never in holvi_received_payout) and sets it to `error` at the partner,
  * which takes it out of the `notifying` list.
- * Absorbs: the partner's 500s (retried like MarkProcessing). Idempotent: rows are keyed by a
- * fingerprint of the raw JSON, and a payout whose `error` state is recorded is not sent again.
+ * Absorbs: the partner's 500s like MarkProcessing: what failed transiently is left to a later
+ * pass, and only when nothing got through does the activity fail for the retry policy.
+ * Idempotent: rows are keyed by a fingerprint of the raw JSON, and a payout whose outcome at
+ * the partner is recorded is not sent again, on a retry or in a later pass.
  */
 export function createQuarantinePayouts({ pool, expenzy, metrics }: ActivityDependencies) {
   return async function QuarantinePayouts(rejected: RejectedPayout[]): Promise<QuarantineResult> {
-    const result: QuarantineResult = { quarantined: 0, setToError: 0, unsettled: 0 };
-    let transient = 0;
+    const result: QuarantineResult = { quarantined: 0, setToError: 0, unsettled: 0, retryLater: 0 };
+    let attempted = 0;
     for (const payout of rejected) {
       const sha = rawFingerprint(payout.raw);
-      const inserted = await pool.query(
-        `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (raw_sha256) DO NOTHING`,
-        [sha, payout.expenzyId, JSON.stringify(payout.raw), payout.reason],
-      );
-      if (inserted.rowCount) {
+      const { inserted, settled } = await keep(pool, sha, payout);
+      if (inserted) {
         result.quarantined++;
         metrics?.payoutsRejected.inc();
         log.warn('quarantined malformed payout', { expenzyId: payout.expenzyId, reason: payout.reason });
       }
+      if (settled) continue;
+      attempted++;
       const outcome = await setError(expenzy, payout.expenzyId);
       heartbeat();
-      if (outcome === 'transient') transient++;
+      if (outcome === 'transient') result.retryLater++;
       else await recordPartnerOutcome(pool, sha, outcome);
       if (outcome === 'applied') result.setToError++;
-      if (outcome !== 'applied' && outcome !== 'transient') result.unsettled++;
+      if (typeof outcome === 'object') result.unsettled++;
     }
-    if (transient > 0)
+    if (attempted > 0 && result.retryLater === attempted) {
       throw ApplicationFailure.retryable(
-        `${transient} error updates failed transiently`,
+        `all ${attempted} error updates failed transiently`,
         'PartnerUnavailable',
       );
+    }
     return result;
   };
+}
+
+/** Stores the payout once; says whether its outcome at the partner is already recorded. */
+async function keep(pool: ActivityDependencies['pool'], sha: string, payout: RejectedPayout) {
+  const inserted = await pool.query(
+    `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (raw_sha256) DO NOTHING`,
+    [sha, withoutNul(payout.expenzyId), jsonbSafe(payout.raw), withoutNul(payout.reason)],
+  );
+  const { rows } = await pool.query<{ settled: boolean }>(
+    `SELECT partner_error_set_at IS NOT NULL OR partner_error_failure IS NOT NULL AS settled
+       FROM holvi_rejected_payout WHERE raw_sha256 = $1`,
+    [sha],
+  );
+  return { inserted: (inserted.rowCount ?? 0) > 0, settled: rows[0]?.settled === true };
 }
 
 type Outcome = 'applied' | 'transient' | { failure: string };
@@ -80,3 +98,7 @@ async function recordPartnerOutcome(
     ]);
   }
 }
+
+/** PostgreSQL text and jsonb cannot hold U+0000: keep it visible as the six characters \u0000. */
+const withoutNul = (text: string | null) => text?.replaceAll('\u0000', '\\u0000') ?? null;
+const jsonbSafe = (raw: unknown) => (JSON.stringify(raw) ?? 'null').replaceAll('\\u0000', '\\\\u0000');

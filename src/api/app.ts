@@ -34,6 +34,19 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 1024, // the webhook carries no payload
     routerOptions: { ignoreTrailingSlash: true },
+    // Fastify's own request lines carry the full URL, and with it a `?token=` webhook secret.
+    disableRequestLogging: true,
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
+      'request completed',
+    );
   });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

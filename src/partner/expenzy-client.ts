@@ -29,7 +29,8 @@ export interface ExpenzyClientOptions {
 
 export interface ExpenzyClient {
   listTransactions(state?: PartnerState): Promise<unknown[]>;
-  updateState(id: string, state: 'processing' | 'error'): Promise<UpdateOutcome>;
+  /** `signal` stops a call that has not been sent yet, and aborts one in flight. */
+  updateState(id: string, state: 'processing' | 'error', signal?: AbortSignal): Promise<UpdateOutcome>;
   close(): Promise<void>;
 }
 
@@ -54,7 +55,9 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
     operation: PartnerCall['operation'],
     path: string,
     init: Partial<Dispatcher.RequestOptions>,
+    cancel?: AbortSignal,
   ) {
+    if (cancel?.aborted) throw new PartnerUnavailableError(`${operation} call not sent: cancelled`);
     const started = performance.now();
     const report = (outcome: PartnerCall['outcome'], status: number | null) =>
       options.onCall?.({ operation, outcome, status, durationMs: performance.now() - started });
@@ -62,7 +65,9 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
       const response = await request(new URL(path, base), {
         method: 'POST',
         dispatcher: agent,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: cancel
+          ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), cancel])
+          : AbortSignal.timeout(options.timeoutMs),
         ...init,
         headers: { ...headers, ...(init.headers as Record<string, string>) },
       });
@@ -91,12 +96,17 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
         if (!Array.isArray(body)) throw new PartnerResponseError('list answer is not a JSON list');
         return body;
       }),
-    updateState: (id, state) =>
+    updateState: (id, state, signal) =>
       limit(async () => {
-        const body = await call('update', `/api/transaction/${encodeURIComponent(id)}/`, {
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ state }).toString(),
-        });
+        const body = await call(
+          'update',
+          `/api/transaction/${encodeURIComponent(id)}/`,
+          {
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ state }).toString(),
+          },
+          signal,
+        );
         return updateOutcome(body, id);
       }),
     close: () => agent.close(),

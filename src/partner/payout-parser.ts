@@ -14,6 +14,8 @@ export type ParsedPayout =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATES = new Set(['notifying', 'processing', 'error']);
 const MAX_RECIPIENT_LENGTH = 20;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const REQUIRED = ['id', 'amount', 'create_time', 'recipient_account_identifier', 'state'] as const;
 
 export function parsePartnerPayout(raw: unknown): ParsedPayout {
@@ -42,6 +44,10 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
       `recipient_account_identifier ${describe(recipient)} is not a string of 1 to ${MAX_RECIPIENT_LENGTH} characters`,
     );
   }
+  // Control characters have no place in an account identifier (and PostgreSQL refuses U+0000).
+  if (CONTROL_CHARACTER.test(recipient)) {
+    return reject(`recipient_account_identifier ${describe(recipient)} contains a control character`);
+  }
   if (typeof raw.state !== 'string' || !STATES.has(raw.state))
     return reject(`state ${describe(raw.state)} is unknown`);
 
@@ -50,13 +56,19 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
   return { kind: 'payout', payout: { expenzyId, amount, createTime, recipient } };
 }
 
+/** Below 2^53 cents a double still tells every cent apart. */
+const MAX_EXACT_NUMBER_AMOUNT = 2 ** 53 / 100;
 const AMOUNT = /^(\d{1,14})(?:\.(\d{1,2}))?$/;
 
-/** "12.3", "12.30", 12.3 and 12 all mean 12.30; "1.234", 1e3, "-5.00" and 0 are refused. */
+/**
+ * "12.3", "12.30", 12.3 and 12 all mean 12.30; "1.234", 1.234, "-5.00" and 0 are refused. A JSON
+ * number was already a binary double when JSON.parse made it, so only magnitudes a double holds
+ * to the cent are accepted as numbers (strings may be longer).
+ */
 export function parseAmount(value: unknown): string | null {
   let text: string;
   if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+  else if (typeof value === 'number' && Math.abs(value) < MAX_EXACT_NUMBER_AMOUNT) text = String(value);
   else return null;
   const match = AMOUNT.exec(text);
   if (!match) return null;
@@ -83,8 +95,9 @@ export function parseTimestamp(value: unknown): string | null {
   if (iso) {
     const [, y, mo, d, h, mi, s, fraction, zone] = iso;
     const utcMs = utcMillis(+y!, +mo!, +d!, +h!, +mi!, +s!);
-    if (utcMs === null) return null;
-    return formatUtc(utcMs - zoneOffsetMinutes(zone!) * 60_000, (fraction ?? '').padEnd(6, '0'));
+    const offset = zoneOffsetMinutes(zone!);
+    if (utcMs === null || offset === null) return null;
+    return formatUtc(utcMs - offset * 60_000, (fraction ?? '').padEnd(6, '0'));
   }
   const http = HTTP_DATE.exec(value);
   if (http) {
@@ -109,11 +122,15 @@ function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: n
   return exact ? ms : null;
 }
 
-function zoneOffsetMinutes(zone: string): number {
+/** Minutes east of UTC, or null for an offset no time zone has (beyond ±14:00). */
+function zoneOffsetMinutes(zone: string): number | null {
   if (zone.toUpperCase() === 'Z') return 0;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4) || '0');
+  if (minutes > 59 || hours * 60 + minutes > 14 * 60) return null;
+  return sign * (hours * 60 + minutes);
 }
 
 function formatUtc(utcMs: number, micros: string): string {

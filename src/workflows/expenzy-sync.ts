@@ -78,22 +78,25 @@ async function runPass(counters: SyncCounters, status: SyncStatus): Promise<bool
   status.lastPassStartedAt = new Date().toISOString();
   const fetched = await FetchTransactions();
   let progressed = false;
-
-  if (fetched.rejected.length > 0) {
-    const quarantined = await QuarantinePayouts(fetched.rejected);
-    counters.rejected += quarantined.quarantined;
-    progressed ||= quarantined.quarantined + quarantined.setToError > 0;
-  }
   let retryLater = 0;
+
+  // Money first: a partner slow to accept `error` for malformed payouts never delays valid ones.
   if (fetched.payouts.length > 0) {
     const recorded = await RecordPayout(fetched.payouts);
     const marked = await MarkProcessing(fetched.payouts.map((payout) => payout.expenzyId));
     counters.recorded += recorded.inserted;
     counters.marked += marked.marked + marked.alreadyProcessing;
     progressed ||= recorded.inserted + marked.marked + marked.alreadyProcessing > 0;
-    retryLater = marked.retryLater;
-    if (marked.failed.length > 0)
+    retryLater += marked.retryLater;
+    if (marked.failed.length > 0) {
       log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
+    }
+  }
+  if (fetched.rejected.length > 0) {
+    const quarantined = await QuarantinePayouts(fetched.rejected);
+    counters.rejected += quarantined.quarantined;
+    progressed ||= quarantined.quarantined + quarantined.setToError > 0;
+    retryLater += quarantined.retryLater;
   }
 
   counters.passes++;

@@ -30,6 +30,7 @@ describe('parsePartnerPayout', () => {
     [{ ...good, amount: '0.00' }, /amount/],
     [{ ...good, recipient_account_identifier: 'X'.repeat(21) }, /recipient_account_identifier/],
     [{ ...good, recipient_account_identifier: '' }, /recipient_account_identifier/],
+    [{ ...good, recipient_account_identifier: 'FI\u0000123' }, /control character/],
     [{ ...good, create_time: '26/11/2026 10:00' }, /create_time/],
     [{ ...good, create_time: '2026-11-26T10:00:00' }, /create_time/],
     [{ ...good, state: 'pending' }, /state "pending" is unknown/],
@@ -69,6 +70,8 @@ describe('parseAmount', () => {
     [12.3, '12.30'],
     [99.99, '99.99'],
     [5, '5.00'],
+    ['99999999999999.99', '99999999999999.99'],
+    [1e3, '1000.00'],
   ])('%j -> %s', (input, expected) => expect(parseAmount(input)).toBe(expected));
 
   it.each([
@@ -102,6 +105,8 @@ describe('parseTimestamp', () => {
     ['2026-02-30T10:00:00Z'],
     ['2026-11-26T24:00:00Z'],
     ['Wed, 26 Nov 2026 10:00:00 GMT'],
+    ['2026-11-26T10:00:00+99:99'],
+    ['2026-11-26T10:00:00+15:00'],
     ['2026-11-26T10:00:00.1234567Z'],
     ['yesterday'],
     [1764150000],
