@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { StackPorts } from './stack.js';
+import type { ExternalDatabases, StackPorts } from './stack.js';
 
 export const caseNames = ['drain', 'stream-50', 'stream-max'] as const;
 export type CaseName = (typeof caseNames)[number];
@@ -7,8 +7,8 @@ export const pipelineNames = ['temporal', 'direct'] as const;
 export type PipelineName = (typeof pipelineNames)[number];
 
 export interface BenchOptions {
-  /** Payouts waiting for the drain. */
-  n: number;
+  /** Payouts waiting for the drain: one drain case per size. */
+  sizes: number[];
   repeat: number;
   streamSeconds: number;
   cases: CaseName[];
@@ -26,10 +26,15 @@ export interface BenchOptions {
   timeoutSeconds: number;
   /** Written in the JSON and used in the file names, e.g. "n100000". */
   label: string;
+  /** Only from code (the test): databases and a Temporal server someone else runs. */
+  databases?: ExternalDatabases;
+  temporalAddress?: string;
+  /** A task queue of its own on a shared Temporal server. */
+  taskQueue?: string;
 }
 
 export const usage = `usage: npx tsx bench/run.ts [options]   (make bench; every option also as an env variable)
-  --n N                 payouts waiting for the drain (N, default 10000)
+  --n N[,N…]            payouts waiting for the drain, one drain case per size (N, 10000)
   --repeat R            runs of each case and pipeline; medians are quoted (BENCH_REPEAT, 3)
   --stream-seconds S    length of each stream case (BENCH_STREAM_SECONDS, 60)
   --cases LIST          drain,stream-50,stream-max (BENCH_CASES, all)
@@ -110,7 +115,8 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
     return [`--${flag}`, fallback];
   };
 
-  const n = whole(...pick('n', 'N', '10000'), 1, 10_000_000);
+  const [sizeName, sizeRaw] = pick('n', 'N', '10000');
+  const sizes = sizeRaw.split(',').map((size) => whole(sizeName, size.trim(), 1, 10_000_000));
   const repeat = whole(...pick('repeat', 'BENCH_REPEAT', '3'), 1, 100);
   const streamSeconds = whole(...pick('stream-seconds', 'BENCH_STREAM_SECONDS', '60'), 1, 3600);
   const cases = list(...pick('cases', 'BENCH_CASES', caseNames.join(',')), caseNames);
@@ -140,7 +146,7 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
   }
   const timeoutSeconds = whole(...pick('timeout', 'BENCH_TIMEOUT', '1800'), 10, 86_400);
   return {
-    n,
+    sizes,
     repeat,
     streamSeconds,
     cases,
@@ -153,6 +159,6 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
     ports,
     keepStack: flags['keep-stack'] === true,
     timeoutSeconds,
-    label: `n${n}`,
+    label: `n${sizes.join('-')}`,
   };
 }

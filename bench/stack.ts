@@ -18,11 +18,21 @@ export interface StackPorts {
   workerMetrics: number;
 }
 
+/** Databases someone else provides (the test suite's); PostgreSQL is then not started. */
+export interface ExternalDatabases {
+  holviOwnerUrl: string;
+  holviAppUrl: string;
+  expenzyUrl: string;
+}
+
 export interface StackSettings {
   dir: string;
   ports: StackPorts;
   /** What the services inherit: failure rate, seed, batch size, parallelism, log level… */
   serviceEnv: Record<string, string>;
+  databases?: ExternalDatabases;
+  /** A Temporal server someone else runs; `ports.temporal` is then ignored. */
+  temporalAddress?: string;
 }
 
 /**
@@ -35,12 +45,30 @@ export class BenchStack {
   readonly holviApp: pg.Pool;
   readonly expenzyOwner: pg.Pool;
 
+  readonly databases: ExternalDatabases;
+
   constructor(readonly settings: StackSettings) {
     const url = (user: string, db: string) =>
       `postgres://${user}:${user}@127.0.0.1:${settings.ports.pg}/${db}`;
-    this.holviOwner = new pg.Pool({ connectionString: url('holvi_owner', 'holvi'), max: 3 });
-    this.holviApp = new pg.Pool({ connectionString: url('holvi_app', 'holvi'), max: 3 });
-    this.expenzyOwner = new pg.Pool({ connectionString: url('expenzy', 'expenzy'), max: 3 });
+    this.databases = settings.databases ?? {
+      holviOwnerUrl: url('holvi_owner', 'holvi'),
+      holviAppUrl: url('holvi_app', 'holvi'),
+      expenzyUrl: url('expenzy', 'expenzy'),
+    };
+    this.holviOwner = new pg.Pool({ connectionString: this.databases.holviOwnerUrl, max: 3 });
+    this.holviApp = new pg.Pool({ connectionString: this.databases.holviAppUrl, max: 3 });
+    this.expenzyOwner = new pg.Pool({ connectionString: this.databases.expenzyUrl, max: 3 });
+  }
+
+  /** The services this stack runs itself, in start order. */
+  get services(): string {
+    return [
+      this.settings.databases ? '' : 'postgres',
+      this.settings.temporalAddress ? '' : 'temporal',
+      'migrate expenzy worker api',
+    ]
+      .filter(Boolean)
+      .join(' ');
   }
 
   get expenzyUrl(): string {
@@ -52,12 +80,12 @@ export class BenchStack {
   }
 
   get temporalAddress(): string {
-    return `127.0.0.1:${this.settings.ports.temporal}`;
+    return this.settings.temporalAddress ?? `127.0.0.1:${this.settings.ports.temporal}`;
   }
 
   /** The environment stack.sh and the services see (also what the baseline process reads). */
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const { dir, ports, serviceEnv } = this.settings;
+    const { dir, ports, serviceEnv, databases } = this.settings;
     const inherited = { ...process.env };
     // The caller's addresses would point the services at someone else's stack.
     for (const name of [
@@ -80,6 +108,13 @@ export class BenchStack {
       WORKER_METRICS_PORT: String(ports.workerMetrics),
       EXPENZY_ADMIN_ENABLED: 'true',
       STACK_STOP_GRACE: '5',
+      ...(databases
+        ? {
+            HOLVI_DATABASE_URL: databases.holviAppUrl,
+            HOLVI_MIGRATION_DATABASE_URL: databases.holviOwnerUrl,
+            EXPENZY_DATABASE_URL: databases.expenzyUrl,
+          }
+        : {}),
       ...serviceEnv,
       ...extra,
     };
@@ -94,18 +129,20 @@ export class BenchStack {
       return stdout;
     } catch (error) {
       const failed = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`stack.sh ${args.join(' ')} failed: ${failed.stderr || failed.stdout || failed.message}`);
+      throw new Error(
+        `stack.sh ${args.join(' ')} failed: ${failed.stderr || failed.stdout || failed.message}`,
+      );
     }
   }
 
   /** PostgreSQL, Temporal, migrations and the simulator. */
   async up(): Promise<void> {
-    await this.sh(['up'], { STACK_SERVICES: 'postgres temporal migrate expenzy' });
+    await this.sh(['up'], { STACK_SERVICES: this.services.replace(' worker api', '') });
   }
 
-  /** Everything this stack runs, PostgreSQL included. */
+  /** Everything this stack runs, PostgreSQL included (not what someone else provides). */
   async down(): Promise<void> {
-    await this.sh(['down']);
+    await this.sh(['down'], { STACK_SERVICES: this.services });
     await Promise.allSettled([this.holviOwner.end(), this.holviApp.end(), this.expenzyOwner.end()]);
   }
 

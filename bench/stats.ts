@@ -31,7 +31,10 @@ export function medianFigures(runs: Figures[]): Figures {
 }
 
 /** pipeline / baseline, or null when either side is missing or the baseline is zero. */
-export function ratio(pipeline: number | null | undefined, baseline: number | null | undefined): number | null {
+export function ratio(
+  pipeline: number | null | undefined,
+  baseline: number | null | undefined,
+): number | null {
   if (pipeline == null || baseline == null || baseline === 0) return null;
   return pipeline / baseline;
 }

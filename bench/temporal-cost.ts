@@ -18,6 +18,17 @@ export interface TemporalCost {
   activityAttempts: number;
   timers: number;
   continueAsNew: number;
+  /** Where a pass's time goes, from the events' timestamps (ms, means over the case). */
+  timing: {
+    /** ActivityTaskScheduled → ActivityTaskStarted: waiting for the worker to pick the task up. */
+    activityScheduleToStartMs: number | null;
+    /** ActivityTaskStarted → ActivityTaskCompleted: the activity's own work (last attempt). */
+    activityRunMs: number | null;
+    /** WorkflowTaskScheduled → WorkflowTaskCompleted: one decision of the workflow, round trip. */
+    workflowTaskMs: number | null;
+    /** ActivityTaskCompleted → the next ActivityTaskStarted in the same pass: Temporal's hop between steps. */
+    hopBetweenActivitiesMs: number | null;
+  };
 }
 
 const eventMs = (event: HistoryEvent) => (event.eventTime ? tsToMs(event.eventTime) : 0);
@@ -27,7 +38,11 @@ const eventMs = (event: HistoryEvent) => (event.eventTime ? tsToMs(event.eventTi
  * `continuedExecutionRunId` back from the latest (visibility's list may lag; this does not),
  * and the events of those runs stamped at or after `fromMs` (the case's start).
  */
-export async function temporalCost(client: Client, workflowId: string, fromMs: number): Promise<TemporalCost> {
+export async function temporalCost(
+  client: Client,
+  workflowId: string,
+  fromMs: number,
+): Promise<TemporalCost> {
   const cost: TemporalCost = {
     runs: 0,
     events: 0,
@@ -38,6 +53,18 @@ export async function temporalCost(client: Client, workflowId: string, fromMs: n
     activityAttempts: 0,
     timers: 0,
     continueAsNew: 0,
+    timing: {
+      activityScheduleToStartMs: null,
+      activityRunMs: null,
+      workflowTaskMs: null,
+      hopBetweenActivitiesMs: null,
+    },
+  };
+  const durations = {
+    scheduleToStart: [] as number[],
+    run: [] as number[],
+    wft: [] as number[],
+    hop: [] as number[],
   };
   let runId: string | undefined;
   for (;;) {
@@ -46,6 +73,7 @@ export async function temporalCost(client: Client, workflowId: string, fromMs: n
     cost.maxRunEvents = Math.max(cost.maxRunEvents, events.length);
     const inCase = events.filter((event) => eventMs(event) >= fromMs);
     if (inCase.length > 0) cost.runs++;
+    collectDurations(inCase, durations);
     for (const event of inCase) {
       cost.events++;
       if (event.workflowExecutionSignaledEventAttributes) cost.signals++;
@@ -66,7 +94,55 @@ export async function temporalCost(client: Client, workflowId: string, fromMs: n
     if (!previous || (events[0] && eventMs(events[0]) < fromMs)) break;
     runId = previous;
   }
+  const mean = (values: number[]) =>
+    values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+  cost.timing = {
+    activityScheduleToStartMs: mean(durations.scheduleToStart),
+    activityRunMs: mean(durations.run),
+    workflowTaskMs: mean(durations.wft),
+    hopBetweenActivitiesMs: mean(durations.hop),
+  };
   return cost;
+}
+
+const idOf = (value: unknown) => String(value ?? '');
+
+/** Pairs events by their scheduled event id; a hop is a completion followed by the next activity's start. */
+function collectDurations(
+  events: HistoryEvent[],
+  into: { scheduleToStart: number[]; run: number[]; wft: number[]; hop: number[] },
+): void {
+  const scheduledAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  const wftScheduledAt = new Map<string, number>();
+  let lastCompletion: number | undefined;
+  for (const event of events) {
+    const at = eventMs(event);
+    const id = idOf(event.eventId);
+    if (event.activityTaskScheduledEventAttributes) scheduledAt.set(id, at);
+    const started = event.activityTaskStartedEventAttributes;
+    if (started) {
+      const scheduled = scheduledAt.get(idOf(started.scheduledEventId));
+      if (scheduled !== undefined) into.scheduleToStart.push(at - scheduled);
+      startedAt.set(idOf(started.scheduledEventId), at);
+      if (lastCompletion !== undefined) into.hop.push(at - lastCompletion);
+      lastCompletion = undefined;
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed) {
+      const began = startedAt.get(idOf(completed.scheduledEventId));
+      if (began !== undefined) into.run.push(at - began);
+      lastCompletion = at;
+    }
+    // A pass ends waiting for a signal: the next activity belongs to another pass.
+    if (event.timerStartedEventAttributes) lastCompletion = undefined;
+    if (event.workflowTaskScheduledEventAttributes) wftScheduledAt.set(id, at);
+    const wftCompleted = event.workflowTaskCompletedEventAttributes;
+    if (wftCompleted) {
+      const scheduled = wftScheduledAt.get(idOf(wftCompleted.scheduledEventId));
+      if (scheduled !== undefined) into.wft.push(at - scheduled);
+    }
+  }
 }
 
 /** Ends the case's workflow (the next case uses a workflow id of its own). */

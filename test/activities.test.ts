@@ -427,7 +427,9 @@ describe('partner-call hardening', () => {
     const fetched = await env.call(activities.FetchTransactions);
     expect(fetched.rejected[0]?.reason).toMatch(/is not a uuid/);
     await env.call(activities.QuarantinePayouts, fetched.rejected);
-    const stored = await pool.query('SELECT reason FROM holvi_rejected_payout WHERE expenzy_id = $1', [evilId]);
+    const stored = await pool.query('SELECT reason FROM holvi_rejected_payout WHERE expenzy_id = $1', [
+      evilId,
+    ]);
     expect(stored.rows).toHaveLength(1);
     await expect(pool.query('SELECT count(*) FROM holvi_received_payout')).resolves.toBeDefined();
     expect(partnerServer.requests.at(-1)?.url).toBe(`/api/transaction/${encodeURIComponent(evilId)}/`);

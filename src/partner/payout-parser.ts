@@ -14,7 +14,6 @@ export type ParsedPayout =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATES = new Set(['notifying', 'processing', 'error']);
 const MAX_RECIPIENT_LENGTH = 20;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const REQUIRED = ['id', 'amount', 'create_time', 'recipient_account_identifier', 'state'] as const;
 

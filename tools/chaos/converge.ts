@@ -21,7 +21,11 @@ export interface ConvergenceOptions {
 }
 
 export function reportOnce(clients: StackClients, allowRepeatedUpdates = false): Promise<Report> {
-  return buildReport({ holviPool: clients.holviPool, expenzyPool: clients.expenzyPool, allowRepeatedUpdates });
+  return buildReport({
+    holviPool: clients.holviPool,
+    expenzyPool: clients.expenzyPool,
+    allowRepeatedUpdates,
+  });
 }
 
 /**

@@ -60,11 +60,10 @@ export class Faults {
 
   /** Remembers the simulator's knobs as they are now, to restore them after every scenario. */
   async captureBaseline(): Promise<KnobSettings> {
-    const {
-      outageSecondsLeft: _left,
-      seed: _seed,
-      ...settings
-    } = (await callJson(`${this.admin}/knobs`)) as KnobSettings & { outageSecondsLeft: number; seed: number };
+    const view = (await callJson(`${this.admin}/knobs`)) as KnobSettings & Record<string, unknown>;
+    const settings = Object.fromEntries(
+      Object.entries(view).filter(([name]) => name !== 'outageSecondsLeft' && name !== 'seed'),
+    ) as unknown as KnobSettings;
     this.baseline = settings;
     return settings;
   }

@@ -5,7 +5,7 @@ import { reportOnce, waitForConvergence, type Convergence } from './converge.js'
 import { Faults, type FaultRecord } from './faults.js';
 import { startProduction, type Production, type ProductionOptions } from './produce.js';
 import type { Scale, Scenario, ScenarioContext, Sizes } from './scenario.js';
-import { sizesFor } from './sizes.js';
+import { RECONCILE_INTERVAL_SECONDS, sizesFor } from './sizes.js';
 import { Stack } from './stack.js';
 
 /**
@@ -55,7 +55,6 @@ export interface RunnerOptions {
 }
 
 /** The stack's settings for chaos: frequent reconciliation, a partner that only fails when told. */
-export const RECONCILE_INTERVAL_SECONDS = 5;
 const stackEnvironment = {
   RECONCILE_INTERVAL: `${RECONCILE_INTERVAL_SECONDS}s`,
   EXPENZY_FAILURE_RATE: '0',
@@ -130,7 +129,16 @@ export class ChaosRunner {
     return readCounter(`${this.stack.addresses.apiUrl}/metrics`, name, labels);
   }
 
-  async run(scenario: Scenario): Promise<ScenarioResult> {
+  private running: Promise<unknown> = Promise.resolve();
+
+  /** Runs one scenario; calls made meanwhile wait their turn (one stack, one scenario at a time). */
+  run(scenario: Scenario): Promise<ScenarioResult> {
+    const result = this.running.then(() => this.runNow(scenario));
+    this.running = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(scenario: Scenario): Promise<ScenarioResult> {
     const started = performance.now();
     const figures: Record<string, number | string> = {};
     const checks: Check[] = [];
@@ -283,11 +291,19 @@ export class ChaosRunner {
           ...options,
         });
         productions.push(production);
-        void production.done.then((totals) => {
-          figures.created = (figures.created as number) + totals.created;
-          for (const key of ['webhooksSent', 'webhooksFailed', 'webhooksDropped', 'creationFailures'] as const)
-            figures[key] = ((figures[key] as number | undefined) ?? 0) + totals[key];
-        }, () => undefined); // a failed production is reported where it is awaited
+        void production.done.then(
+          (totals) => {
+            figures.created = (figures.created as number) + totals.created;
+            for (const key of [
+              'webhooksSent',
+              'webhooksFailed',
+              'webhooksDropped',
+              'creationFailures',
+            ] as const)
+              figures[key] = ((figures[key] as number | undefined) ?? 0) + totals[key];
+          },
+          () => undefined,
+        ); // a failed production is reported where it is awaited
         return production;
       },
       converge: (timeoutMs = this.sizes.convergeTimeoutMs) =>
@@ -335,5 +351,7 @@ export function summarizeFaults(faults: FaultRecord[], figures: Record<string, n
   if (flood) parts.push(`flood ${flood.detail.replace(' webhooks at ', '@').replace(' concurrent', '')}`);
   if (typeof figures.webhooksDropped === 'number' && figures.webhooksDropped > 0)
     parts.push(`${figures.webhooksDropped} webhooks dropped`);
+  if (typeof figures.partnerUnavailable === 'number' && figures.partnerUnavailable > 0)
+    parts.push(`${figures.partnerUnavailable} partner calls failed`);
   return parts.join('; ');
 }

@@ -1,5 +1,8 @@
 import type { Scale, Sizes } from './scenario.js';
 
+/** The chaos stack's RECONCILE_INTERVAL: lost webhooks are found this often. */
+export const RECONCILE_INTERVAL_SECONDS = 5;
+
 /**
  * `full` is `make chaos` (the issue's figures: ≥ 5 kills, 20 s outage, 20,000 webhooks at 200
  * concurrent, ≥ 5,000 payouts all at once); `small` is the vitest suite, a few minutes on 2 cores.

@@ -77,9 +77,21 @@ export const malformedPayouts: Scenario = {
       malformedKinds.every((kind) => kinds.has(kind)),
       [...kinds.keys()].join(','),
     );
-    check('all quarantined with a reason', quarantined === malformed.length, `${quarantined}/${malformed.length}`);
-    check('set to error at the partner (bad_id: refused, recorded)', unsettled.length === 0, unsettled.slice(0, 5).join('; '));
-    check('none in holvi_received_payout', Number(recorded[0]?.count) === 0, `${recorded[0]?.count} recorded`);
+    check(
+      'all quarantined with a reason',
+      quarantined === malformed.length,
+      `${quarantined}/${malformed.length}`,
+    );
+    check(
+      'set to error at the partner (bad_id: refused, recorded)',
+      unsettled.length === 0,
+      unsettled.slice(0, 5).join('; '),
+    );
+    check(
+      'none in holvi_received_payout',
+      Number(recorded[0]?.count) === 0,
+      `${recorded[0]?.count} recorded`,
+    );
     check(
       "bad_id shown as WARN 'quarantinedUnsettled'",
       report.quarantinedUnsettled.count === badIds,
