@@ -30,11 +30,14 @@ export interface RejectedPayout {
 }
 
 export interface FetchResult {
-  /** Oldest first, at most the batch size. */
+  /**
+   * Oldest first: up to the batch size of payouts Holvi has not recorded, then up to the batch
+   * size of recorded ones whose update is not confirmed yet (see choose-batch.ts).
+   */
   payouts: Payout[];
   /** Newly seen malformed payouts (those already quarantined are left out). */
   rejected: RejectedPayout[];
-  /** Valid payouts in `notifying` that did not fit in this batch. */
+  /** Unrecorded valid payouts in `notifying` that did not fit in this batch. */
   remaining: number;
 }
 

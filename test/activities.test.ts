@@ -336,7 +336,7 @@ describe('partner-call hardening', () => {
     await partnerServer.close();
   });
 
-  it('never confirms a recorded payout the partner still lists, even when it now fails validation', async () => {
+  it('neither confirms nor quarantines a recorded payout the partner now lists malformed', async () => {
     const id = '6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4b';
     await pool.query(
       `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
@@ -359,7 +359,7 @@ describe('partner-call hardening', () => {
     const expenzy = clientFor(partnerServer.url);
     const activities = createActivities({ pool, expenzy, batchSize: 10 });
     const fetched = await new ActivityEnv().call(activities.FetchTransactions);
-    expect(fetched.rejected).toHaveLength(1);
+    expect(fetched.rejected).toEqual([]); // recorded already: a person decides, not the quarantine
     const { rows } = await pool.query(
       'SELECT processing_confirmed_at FROM holvi_received_payout WHERE expenzy_uuid = $1',
       [id],
@@ -388,6 +388,49 @@ describe('partner-call hardening', () => {
       `SELECT expenzy_id, raw->>'recipient_account_identifier' AS recipient FROM holvi_rejected_payout WHERE reason = 'bad'`,
     );
     expect(rows).toEqual([{ expenzy_id: 'x\\u0000y', recipient: 'A\\u0000' }]);
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('a cancelled MarkProcessing attempt stops sending updates', async () => {
+    const ids = Array.from(
+      { length: 12 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    await pool.query(
+      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+       SELECT id, now(), '1.00', 'A' FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`,
+      [ids],
+    );
+    const partnerServer = await startHostilePartner((req, res) => {
+      const id = req.url?.split('/')[3];
+      setTimeout(() => res.writeHead(200).end(JSON.stringify([{ id }])), 200);
+    });
+    const expenzy = clientFor(partnerServer.url, { maxParallelCalls: 2 });
+    const activities = createActivities({ pool, expenzy, batchSize: 20 });
+    const env = new ActivityEnv();
+    const attempt = env.call(activities.MarkProcessing, ids);
+    setTimeout(() => env.cancel(), 300);
+    await attempt.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(partnerServer.requests.length).toBeLessThanOrEqual(4);
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('keeps the rejected payouts of one pass far below the payload limit', async () => {
+    const big = 'x'.repeat(3_000);
+    const listed = Array.from({ length: 500 }, (_, i) => ({ id: `bad-${i}`, amount: '1.00', note: big }));
+    const partnerServer = await startHostilePartner((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.url?.includes('state=notifying') ? JSON.stringify(listed) : '[]');
+    });
+    const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 8 * 1024 * 1024 });
+    const activities = createActivities({ pool, expenzy, batchSize: 500 });
+    const fetched = await new ActivityEnv().call(activities.FetchTransactions);
+    expect(fetched.rejected.length).toBeGreaterThan(0);
+    expect(fetched.rejected.length).toBeLessThan(500);
+    expect(JSON.stringify(fetched).length).toBeLessThan(300 * 1024);
     await expenzy.close();
     await partnerServer.close();
   });

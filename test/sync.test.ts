@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { malformedKinds } from '../expenzy/knobs.js';
+import { PartnerUnavailableError } from '../src/partner/errors.js';
 import { MAX_PASSES_PER_RUN } from '../src/workflows/expenzy-sync.js';
 import { startSyncStack, type SyncStack } from './support/sync-stack.js';
 
@@ -197,4 +198,42 @@ describe('a worker restarted in the middle of a drain', () => {
     expect(notOk(report)).toEqual([]);
     expect(report.updates.max).toBe(1);
   });
+});
+
+describe('a payout the partner fails for every time', () => {
+  let stack: SyncStack;
+  const poisoned = new Set<string>();
+  beforeAll(async () => {
+    stack = await startSyncStack({
+      env: { RECONCILE_INTERVAL: '3s' },
+      partner: (real) => ({
+        ...real,
+        updateState: (id, state, signal) =>
+          poisoned.has(id)
+            ? Promise.reject(new PartnerUnavailableError('partner answered 500', 500))
+            : real.updateState(id, state, signal),
+      }),
+    });
+  });
+  afterAll(async () => stack?.stop());
+
+  it('does not hold up the payouts after it', async () => {
+    const [stuck] = await stack.createPayouts(1);
+    poisoned.add(stuck!);
+    await stack.webhook();
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // MarkProcessing([stuck]) is retrying now
+    const later = await stack.createPayouts(20);
+    await stack.webhook();
+    const report = await stack.waitUntil(
+      (r) => r.expenzy.processing === later.length && r.problems.notConfirmed.count === 1,
+      40_000,
+    );
+    expect(report.expenzy.processing).toBe(later.length);
+    expect(report.holviRows).toBe(21);
+    expect(report.problems.notConfirmed.first).toEqual([stuck]);
+    expect(report.updates.max).toBe(1);
+
+    poisoned.clear(); // the partner recovers: a later pass marks it
+    expect(notOk(await stack.waitUntilConsistent(30_000))).toEqual([]);
+  }, 90_000);
 });

@@ -23,7 +23,7 @@ export function createFetchTransactions({ pool, expenzy, batchSize, metrics }: A
     const settled = await settleConfirmedByPartner(pool, expenzy, listedIds);
     const recorded = await recordedAmong(pool, payouts);
     const { batch, remaining } = chooseBatch(payouts, recorded, batchSize);
-    const newRejected = await withoutSettledRejections(pool, rejected);
+    const newRejected = withinBudget(await withoutSettledRejections(pool, await notRecorded(pool, rejected)));
 
     metrics?.observeBacklog(payouts.length, payouts[0]?.createTime);
     log.info('fetched notifying payouts', {
@@ -49,7 +49,7 @@ function partition(listed: unknown[]) {
     if (parsed.kind === 'payout' && !payouts.has(parsed.payout.expenzyId)) {
       payouts.set(parsed.payout.expenzyId, parsed.payout);
     }
-    if (parsed.kind === 'rejected') rejected.push({ ...parsed.rejected, raw: bounded(parsed.rejected.raw) });
+    if (parsed.kind === 'rejected') rejected.push(bounded(parsed.rejected));
   }
   return { payouts: [...payouts.values()], rejected, listedIds };
 }
@@ -71,13 +71,46 @@ async function recordedAmong(pool: ActivityDependencies['pool'], payouts: Payout
 }
 
 const MAX_RAW_CHARS = 4_096;
+const MAX_ID_CHARS = 100;
+/** Rejected payouts of one pass, in characters of JSON: far below Temporal's 2 MB payload limit. */
+const REJECTED_BUDGET_CHARS = 256 * 1024;
 
 /** A rejected payout travels through Temporal's history: keep an oversized one as a prefix. */
-function bounded(raw: unknown): unknown {
-  const text = JSON.stringify(raw) ?? String(raw);
-  return text.length <= MAX_RAW_CHARS
-    ? raw
-    : { truncated: text.slice(0, MAX_RAW_CHARS), length: text.length };
+function bounded(rejected: RejectedPayout): RejectedPayout {
+  const text = JSON.stringify(rejected.raw) ?? String(rejected.raw);
+  const raw =
+    text.length <= MAX_RAW_CHARS
+      ? rejected.raw
+      : { truncated: text.slice(0, MAX_RAW_CHARS), length: text.length };
+  const id = rejected.expenzyId;
+  return { ...rejected, expenzyId: id !== null && id.length <= MAX_ID_CHARS ? id : null, raw };
+}
+
+/** As many rejected payouts as fit the budget; the rest wait for a later pass. */
+function withinBudget(rejected: RejectedPayout[]): RejectedPayout[] {
+  let used = 0;
+  return rejected.filter((payout) => (used += JSON.stringify(payout).length) <= REJECTED_BUDGET_CHARS);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A payout Holvi already recorded that the partner now lists malformed is not ours to set to
+ * `error`: it needs a person. Logged, and left out of the quarantine.
+ */
+async function notRecorded(pool: ActivityDependencies['pool'], rejected: RejectedPayout[]) {
+  const ids = rejected.flatMap((payout) =>
+    payout.expenzyId !== null && UUID.test(payout.expenzyId) ? [payout.expenzyId.toLowerCase()] : [],
+  );
+  if (ids.length === 0) return rejected;
+  const { rows } = await pool.query<{ expenzy_uuid: string }>(
+    'SELECT expenzy_uuid FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[])',
+    [ids],
+  );
+  if (rows.length === 0) return rejected;
+  const recorded = new Set(rows.map((row) => row.expenzy_uuid));
+  log.error('payouts Holvi recorded are now listed malformed by the partner', { expenzyIds: [...recorded] });
+  return rejected.filter((payout) => !recorded.has(payout.expenzyId?.toLowerCase() ?? ''));
 }
 
 export function rawFingerprint(raw: unknown): string {

@@ -35,7 +35,8 @@ export function createMarkProcessing(deps: ActivityDependencies) {
     // A cancelled attempt (heartbeat timed out, its retry may be running) sends nothing more.
     const cancelled = cancellationSignal();
     let transient = 0;
-    await Promise.all(
+    // allSettled: a failed confirm() must not end the attempt while other calls are still out.
+    const settled = await Promise.allSettled(
       pending.map(async (id) => {
         let outcome: UpdateOutcome;
         try {
@@ -62,6 +63,8 @@ export function createMarkProcessing(deps: ActivityDependencies) {
       }),
     );
     metrics?.payoutsMarked.inc(result.marked + result.alreadyProcessing);
+    const databaseError = settled.find((outcome) => outcome.status === 'rejected');
+    if (databaseError) throw databaseError.reason; // the retry verifies first, so nothing is sent twice
 
     if (transient > 0 && transient === pending.length) {
       throw ApplicationFailure.retryable(`all ${transient} updates failed transiently`, 'PartnerUnavailable');

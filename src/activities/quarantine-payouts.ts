@@ -1,4 +1,4 @@
-import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { PartnerUnavailableError } from '../partner/errors.js';
 import type { RejectedPayout } from '../shared.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -36,7 +36,7 @@ export function createQuarantinePayouts({ pool, expenzy, metrics }: ActivityDepe
       }
       if (settled) continue;
       attempted++;
-      const outcome = await setError(expenzy, payout.expenzyId);
+      const outcome = await setError(expenzy, payout.expenzyId, cancellationSignal());
       heartbeat();
       if (outcome === 'transient') result.retryLater++;
       else await recordPartnerOutcome(pool, sha, outcome);
@@ -70,10 +70,14 @@ async function keep(pool: ActivityDependencies['pool'], sha: string, payout: Rej
 
 type Outcome = 'applied' | 'transient' | { failure: string };
 
-async function setError(expenzy: ActivityDependencies['expenzy'], id: string | null): Promise<Outcome> {
+async function setError(
+  expenzy: ActivityDependencies['expenzy'],
+  id: string | null,
+  cancelled: AbortSignal,
+): Promise<Outcome> {
   if (id === null) return { failure: 'no id to address the payout by' };
   try {
-    const answer = await expenzy.updateState(id, 'error');
+    const answer = await expenzy.updateState(id, 'error', cancelled);
     return answer.applied ? 'applied' : { failure: 'partner answered [] (unknown id)' };
   } catch (error) {
     if (error instanceof PartnerUnavailableError) return 'transient';
@@ -94,7 +98,7 @@ async function recordPartnerOutcome(
   } else {
     await pool.query('UPDATE holvi_rejected_payout SET partner_error_failure = $2 WHERE raw_sha256 = $1', [
       sha,
-      outcome.failure,
+      withoutNul(outcome.failure),
     ]);
   }
 }

@@ -55,8 +55,8 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
   return { kind: 'payout', payout: { expenzyId, amount, createTime, recipient } };
 }
 
-/** Below 2^53 cents a double still tells every cent apart. */
-const MAX_EXACT_NUMBER_AMOUNT = 2 ** 53 / 100;
+/** A double keeps 15 significant digits: 13 before the point and 2 after are exact. */
+const MAX_EXACT_NUMBER_AMOUNT = 1e13;
 const AMOUNT = /^(\d{1,14})(?:\.(\d{1,2}))?$/;
 
 /**

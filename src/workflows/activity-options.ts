@@ -1,10 +1,10 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 
 /**
- * Every timeout and retry policy of the sync, named and explained. None gives up: a payout
- * must never be dropped because the partner was down for a while; the backoff is capped so
- * the sync resumes quickly once it is back. Non-retryable refusals are returned per payout
- * by the activities instead of failing the batch.
+ * Every timeout and retry policy of the sync, named and explained. Fetch and record never give
+ * up: a payout must never be dropped because the partner or the database was down for a while;
+ * the backoff is capped so the sync resumes quickly once it is back. Non-retryable refusals are
+ * returned per payout by the activities instead of failing the batch.
  */
 
 /** The partner's 500s come at random; a short first retry absorbs most of them. */
@@ -29,10 +29,12 @@ export const recordOptions: ActivityOptions = {
 /**
  * One partner call per payout of the batch, bounded in parallelism: minutes when the partner
  * is slow. The heartbeat after each call lets a killed worker's attempt be retried within
- * seconds instead of at the end of the start-to-close timeout.
+ * seconds instead of at the end of the start-to-close timeout. Attempts are bounded (about
+ * 8 s of backoff): a payout the partner keeps failing must not hold up every later one. The
+ * workflow then leaves it to the next pass, which lists it again while it is `notifying`.
  */
 export const markOptions: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '15 s',
-  retry: partnerRetry,
+  retry: { ...partnerRetry, maximumAttempts: 5 },
 };

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -83,20 +84,26 @@ async function runPass(counters: SyncCounters, status: SyncStatus): Promise<bool
   // Money first: a partner slow to accept `error` for malformed payouts never delays valid ones.
   if (fetched.payouts.length > 0) {
     const recorded = await RecordPayout(fetched.payouts);
-    const marked = await MarkProcessing(fetched.payouts.map((payout) => payout.expenzyId));
     counters.recorded += recorded.inserted;
-    counters.marked += marked.marked + marked.alreadyProcessing;
-    progressed ||= recorded.inserted + marked.marked + marked.alreadyProcessing > 0;
-    retryLater += marked.retryLater;
-    if (marked.failed.length > 0) {
-      log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
+    progressed ||= recorded.inserted > 0;
+    const ids = fetched.payouts.map((payout) => payout.expenzyId);
+    const marked = await orLeaveToNextPass(MarkProcessing(ids), ids.length);
+    if (marked) {
+      counters.marked += marked.marked + marked.alreadyProcessing;
+      progressed ||= marked.marked + marked.alreadyProcessing > 0;
+      retryLater += marked.retryLater;
+      if (marked.failed.length > 0) {
+        log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
+      }
     }
   }
   if (fetched.rejected.length > 0) {
-    const quarantined = await QuarantinePayouts(fetched.rejected);
-    counters.rejected += quarantined.quarantined;
-    progressed ||= quarantined.quarantined + quarantined.setToError > 0;
-    retryLater += quarantined.retryLater;
+    const quarantined = await orLeaveToNextPass(QuarantinePayouts(fetched.rejected), fetched.rejected.length);
+    if (quarantined) {
+      counters.rejected += quarantined.quarantined;
+      progressed ||= quarantined.quarantined + quarantined.setToError > 0;
+      retryLater += quarantined.retryLater;
+    }
   }
 
   counters.passes++;
@@ -105,6 +112,23 @@ async function runPass(counters: SyncCounters, status: SyncStatus): Promise<bool
   status.passRunning = false;
   status.lastPassEndedAt = new Date().toISOString();
   return fetched.remaining + retryLater > 0 && progressed;
+}
+
+/**
+ * A partner call that failed through all its attempts is not lost: its payouts are still
+ * listed, so a later pass (the next signal, or the reconciliation timer) takes them again.
+ */
+async function orLeaveToNextPass<T>(activity: Promise<T>, payouts: number): Promise<T | undefined> {
+  try {
+    return await activity;
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    log.warn('partner calls gave up after their retries; left to a later pass', {
+      payouts,
+      error: error.cause?.message,
+    });
+    return undefined;
+  }
 }
 
 function runIsFull(status: SyncStatus): boolean {

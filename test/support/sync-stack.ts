@@ -61,6 +61,8 @@ export interface SyncStackOptions {
   env?: Record<string, string>;
   /** Start the worker at once (default true). */
   worker?: boolean;
+  /** Wraps the worker's partner client, to inject faults the simulator has no knob for. */
+  partner?: (real: ExpenzyClient) => ExpenzyClient;
 }
 
 export async function startSyncStack(options: SyncStackOptions = {}): Promise<SyncStack> {
@@ -116,7 +118,11 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        dependencies: { pool: holviPool, expenzy: partner, batchSize: config.FETCH_BATCH_SIZE },
+        dependencies: {
+          pool: holviPool,
+          expenzy: options.partner ? options.partner(partner) : partner,
+          batchSize: config.FETCH_BATCH_SIZE,
+        },
         workflowBundle: await workflowBundle(),
       });
       worker = { instance, running: instance.run(), connection };

@@ -72,6 +72,7 @@ describe('parseAmount', () => {
     [5, '5.00'],
     ['99999999999999.99', '99999999999999.99'],
     [1e3, '1000.00'],
+    [9999999999999.99, '9999999999999.99'],
   ])('%j -> %s', (input, expected) => expect(parseAmount(input)).toBe(expected));
 
   it.each([
