@@ -39,6 +39,8 @@ export interface FetchResult {
   rejected: RejectedPayout[];
   /** Unrecorded valid payouts in `notifying` that did not fit in this batch. */
   remaining: number;
+  /** Rows confirmed without a call: the partner had applied an update whose answer was lost. */
+  settled?: number;
 }
 
 export interface MarkResult {

@@ -11,7 +11,7 @@ const histories = fileURLToPath(new URL('./histories/', import.meta.url));
 describe('determinism guard: recorded histories replay against the current workflow code', () => {
   it('replays every recorded history', async () => {
     const results = await replayFiles([histories]);
-    expect(results.length).toBeGreaterThanOrEqual(2);
+    expect(results.length).toBeGreaterThanOrEqual(3);
     expect(results.filter((result) => result.error)).toEqual([]);
   }, 120_000);
 
@@ -27,7 +27,11 @@ describe('determinism guard: recorded histories replay against the current workf
 
   it('the recorded histories hold signals, retried activities and a continue-as-new', async () => {
     const events = [];
-    for (const name of ['expenzy-sync-continued-as-new.json', 'expenzy-sync-after-continue-as-new.json']) {
+    for (const name of [
+      'expenzy-sync-continued-as-new.json',
+      'expenzy-sync-after-continue-as-new.json',
+      'expenzy-sync-quarantine.json',
+    ]) {
       const history = JSON.parse(await readFile(`${histories}${name}`, 'utf8')) as {
         events: RecordedEvent[];
       };
@@ -37,10 +41,17 @@ describe('determinism guard: recorded histories replay against the current workf
     expect(types).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
     expect(types).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
     expect(events.some((event) => (event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1)).toBe(true);
+    const activities = new Set(
+      events.map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name),
+    );
+    expect(activities).toEqual(
+      new Set([undefined, 'FetchTransactions', 'RecordPayout', 'MarkProcessing', 'QuarantinePayouts']),
+    );
   });
 });
 
 interface RecordedEvent {
   eventType: string;
   activityTaskStartedEventAttributes?: { attempt?: number };
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
 }

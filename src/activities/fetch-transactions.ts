@@ -34,7 +34,7 @@ export function createFetchTransactions({ pool, expenzy, batchSize, metrics }: A
       remaining,
       settledWithoutUpdate: settled,
     });
-    return { payouts: batch, rejected: newRejected.slice(0, batchSize), remaining };
+    return { payouts: batch, rejected: newRejected.slice(0, batchSize), remaining, settled };
   };
 }
 

@@ -80,6 +80,7 @@ async function runPass(counters: SyncCounters, status: SyncStatus): Promise<bool
   const fetched = await FetchTransactions();
   let progressed = false;
   let retryLater = 0;
+  counters.marked += fetched.settled ?? 0; // absent from results recorded before it existed
 
   // Money first: a partner slow to accept `error` for malformed payouts never delays valid ones.
   if (fetched.payouts.length > 0) {
