@@ -74,7 +74,7 @@ bootstrap() {
   ensure_db holvi holvi_owner
   ensure_db expenzy expenzy
   # Lets the owner end the service's sessions (DROP DATABASE ... WITH (FORCE) in tests and resets).
-  psql_admin -c "GRANT holvi_app TO holvi_owner" >/dev/null
+  psql_admin -c "SET client_min_messages = warning; GRANT holvi_app TO holvi_owner" >/dev/null
 }
 
 start() {

@@ -1,4 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildExpenzyApp } from '../expenzy/app.js';
@@ -12,6 +13,10 @@ import { startHostilePartner } from './support/hostile-partner.js';
 
 /** MockActivityEnvironment with the activity's own types (its run() cannot infer the result). */
 class ActivityEnv extends MockActivityEnvironment {
+  constructor(info?: ConstructorParameters<typeof MockActivityEnvironment>[0]) {
+    super(info, { logger: new DefaultLogger('WARN') });
+  }
+
   call<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
     return this.run(fn, ...args) as Promise<R>;
   }
