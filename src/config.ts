@@ -56,7 +56,7 @@ const schema = z.object({
   HOLVI_API_PORT: int(5002, 0, 65_535),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),
   /** Least time between two signals to the sync (webhook floods coalesce into fewer signals). */
-  SIGNAL_MIN_INTERVAL: duration(25),
+  SIGNAL_MIN_INTERVAL: duration(0),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: int(5003, 0, 65_535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

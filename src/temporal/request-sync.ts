@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../config.js';
 import { SYNC_WORKFLOW_TYPE, payoutsAvailableSignal, type SyncInput } from '../shared.js';
 
@@ -7,8 +7,18 @@ export type SyncTarget = Pick<Config, 'SYNC_WORKFLOW_ID' | 'TEMPORAL_TASK_QUEUE'
 /**
  * Signal-with-start of the singleton sync: signals the running `expenzySync`, or starts it
  * (with the signal) when none runs. Resolves once Temporal has durably accepted the signal.
+ * The plain signal is tried first because it is the common case and the cheaper call.
  */
 export async function requestSync(client: Client, target: SyncTarget): Promise<void> {
+  try {
+    await client.workflow.getHandle(target.SYNC_WORKFLOW_ID).signal(payoutsAvailableSignal);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    await startWithSignal(client, target);
+  }
+}
+
+async function startWithSignal(client: Client, target: SyncTarget): Promise<void> {
   const input: SyncInput = { reconcileIntervalMs: target.RECONCILE_INTERVAL };
   await client.workflow.signalWithStart(SYNC_WORKFLOW_TYPE, {
     workflowId: target.SYNC_WORKFLOW_ID,

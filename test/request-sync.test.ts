@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { requestSync, type SyncTarget } from '../src/temporal/request-sync.js';
+
+describe('requestSync on the real Temporal dev server', () => {
+  let client: Client;
+  const target: SyncTarget = {
+    SYNC_WORKFLOW_ID: `request-sync-${randomBytes(4).toString('hex')}`,
+    TEMPORAL_TASK_QUEUE: `request-sync-${randomBytes(4).toString('hex')}`, // no worker: the run stays put
+    RECONCILE_INTERVAL: 30_000,
+  };
+  beforeAll(async () => {
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+  });
+  afterAll(async () => client.connection.close());
+
+  it('starts the singleton with the signal when none runs, then only signals it', async () => {
+    await requestSync(client, target);
+    const handle = client.workflow.getHandle(target.SYNC_WORKFLOW_ID);
+    const first = (await handle.describe()).runId;
+    await requestSync(client, target);
+    await requestSync(client, target);
+    expect((await handle.describe()).runId).toBe(first);
+    const history = await handle.fetchHistory();
+    const signals = history.events?.filter((event) => event.workflowExecutionSignaledEventAttributes) ?? [];
+    expect(signals).toHaveLength(3);
+  });
+
+  it('starts a new run when the previous one was terminated', async () => {
+    const handle = client.workflow.getHandle(target.SYNC_WORKFLOW_ID);
+    const before = (await handle.describe()).runId;
+    await handle.terminate('test');
+    await requestSync(client, target);
+    const after = await client.workflow.getHandle(target.SYNC_WORKFLOW_ID).describe();
+    expect(after.runId).not.toBe(before);
+    expect(after.status.name).toBe('RUNNING');
+    await client.workflow.getHandle(target.SYNC_WORKFLOW_ID).terminate('test finished');
+  });
+});
