@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { malformedKinds } from '../expenzy/knobs.js';
 import { PartnerUnavailableError } from '../src/partner/errors.js';
-import { MAX_PASSES_PER_RUN } from '../src/workflows/expenzy-sync.js';
+import { MAX_HISTORY_EVENTS, MAX_PASSES_PER_RUN } from '../src/workflows/expenzy-sync.js';
 import { startSyncStack, type SyncStack } from './support/sync-stack.js';
 
 const notOk = (report: Awaited<ReturnType<SyncStack['report']>>) =>
@@ -10,7 +10,10 @@ const notOk = (report: Awaited<ReturnType<SyncStack['report']>>) =>
 describe('the sync on the real stack', () => {
   let stack: SyncStack;
   beforeAll(async () => {
-    stack = await startSyncStack({ knobs: { failureRate: 0.3 }, env: { RECONCILE_INTERVAL: '2s' } });
+    stack = await startSyncStack({
+      knobs: { failureRate: 0.3 },
+      env: { RECONCILE_INTERVAL: '2s', SIGNAL_MIN_INTERVAL: '25ms' },
+    });
   });
   afterAll(async () => stack?.stop());
 
@@ -25,6 +28,7 @@ describe('the sync on the real stack', () => {
   });
 
   it('answers a burst of 100 concurrent webhooks over HTTP with few signals, and converges', async () => {
+    await stack.webhook(); // the singleton exists before the burst, whatever ran first
     const before = await stack.status();
     await stack.createPayouts(50);
     const answers = await Promise.all(
@@ -153,7 +157,7 @@ describe('a backlog larger than many batches', () => {
   });
   afterAll(async () => stack?.stop());
 
-  it(`drains oldest first through repeated passes and continues as new after ${MAX_PASSES_PER_RUN} passes`, async () => {
+  it(`drains oldest first through repeated passes and continues as new (${MAX_PASSES_PER_RUN} passes or ${MAX_HISTORY_EVENTS} events)`, async () => {
     const count = MAX_PASSES_PER_RUN * 2 + 20;
     await stack.createPayouts(count);
     await stack.webhook();

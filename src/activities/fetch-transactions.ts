@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { log } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import { parsePartnerPayout } from '../partner/payout-parser.js';
 import type { FetchResult, Payout, RejectedPayout } from '../shared.js';
 import { chooseBatch } from './choose-batch.js';
@@ -14,7 +14,9 @@ import { settleConfirmedByPartner } from './settle-confirmed.js';
  */
 export function createFetchTransactions({ pool, expenzy, batchSize, metrics }: ActivityDependencies) {
   return async function FetchTransactions(): Promise<FetchResult> {
+    heartbeat();
     const listed = await expenzy.listTransactions('notifying');
+    heartbeat();
     const { payouts, rejected, listedIds } = partition(listed);
     payouts.sort(
       (a, b) => a.createTime.localeCompare(b.createTime) || a.expenzyId.localeCompare(b.expenzyId),

@@ -14,15 +14,20 @@ const partnerRetry = {
   maximumInterval: '15 s',
 } as const;
 
-/** One list call; with 100,000 payouts listed it takes seconds, with partner latency more. */
+/**
+ * One list call; with 100,000 payouts listed it takes seconds, with partner latency more. The
+ * activity heartbeats around the call (itself bounded by EXPENZY_CALL_TIMEOUT, 10 s), so a
+ * killed worker is noticed in 15 s rather than at the end of the 2 minutes.
+ */
 export const fetchOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 s',
   retry: partnerRetry,
 };
 
-/** One SQL round trip; retried quickly through a database restart. */
+/** One SQL round trip; retried quickly through a database restart or a killed worker. */
 export const recordOptions: ActivityOptions = {
-  startToCloseTimeout: '30 s',
+  startToCloseTimeout: '10 s',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 s' },
 };
 

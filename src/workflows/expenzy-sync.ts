@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -24,6 +25,12 @@ const { MarkProcessing, QuarantinePayouts } = proxyActivities<SyncActivities>(ma
 
 /** A run continues as new after this many passes (or earlier when Temporal suggests it). */
 export const MAX_PASSES_PER_RUN = 100;
+/**
+ * ... or once its history has this many events (signals add up under webhook floods). A signal
+ * that lands during the continue-as-new fails that workflow task, and its retry replays the
+ * whole run: a short history keeps that pause, during which webhooks wait, well under a second.
+ */
+export const MAX_HISTORY_EVENTS = 1_000;
 
 /**
  * The singleton sync. A webhook's signal asks for a pass; a pass fetches the oldest batch of
@@ -133,5 +140,7 @@ async function orLeaveToNextPass<T>(activity: Promise<T>, payouts: number): Prom
 }
 
 function runIsFull(status: SyncStatus): boolean {
-  return status.runPasses >= MAX_PASSES_PER_RUN || workflowInfo().continueAsNewSuggested;
+  if (status.runPasses >= MAX_PASSES_PER_RUN || workflowInfo().continueAsNewSuggested) return true;
+  // Added after runs were recorded without it: patched() keeps their replay deterministic.
+  return patched('bound-history-length') && workflowInfo().historyLength >= MAX_HISTORY_EVENTS;
 }

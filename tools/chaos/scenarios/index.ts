@@ -1,0 +1,27 @@
+import type { Scenario } from '../scenario.js';
+import { everythingAtOnce } from './everything.js';
+import { malformedPayouts } from './malformed.js';
+import { failAfterCommit, partnerFailures, partnerOutageAndLatency } from './partner.js';
+import { postgresRestart, temporalRestart, workerKills } from './processes.js';
+import { lostWebhooks, webhookFlood } from './webhooks.js';
+
+/** The issue's scenarios 1–10, in its order. */
+export const scenarios: Scenario[] = [
+  partnerFailures,
+  failAfterCommit,
+  workerKills,
+  temporalRestart,
+  postgresRestart,
+  partnerOutageAndLatency,
+  lostWebhooks,
+  webhookFlood,
+  malformedPayouts,
+  everythingAtOnce,
+];
+
+export function scenarioNamed(name: string): Scenario {
+  const found = scenarios.find((scenario) => scenario.name === name);
+  if (!found)
+    throw new Error(`unknown scenario "${name}" (one of: ${scenarios.map((s) => s.name).join(', ')})`);
+  return found;
+}
