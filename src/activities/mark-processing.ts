@@ -35,8 +35,8 @@ export function createMarkProcessing(deps: ActivityDependencies) {
     // A cancelled attempt (heartbeat timed out, its retry may be running) sends nothing more.
     const cancelled = cancellationSignal();
     let transient = 0;
-    // allSettled: a failed confirm() must not end the attempt while other calls are still out.
-    const settled = await Promise.allSettled(
+    const applied: string[] = [];
+    await Promise.all(
       pending.map(async (id) => {
         let outcome: UpdateOutcome;
         try {
@@ -50,8 +50,7 @@ export function createMarkProcessing(deps: ActivityDependencies) {
           heartbeat();
         }
         if (outcome.applied) {
-          await confirm(pool, [id]);
-          result.marked++;
+          applied.push(id);
         } else {
           // `[]` is documented only for an unknown id, yet the id was just listed. The row stays
           // unconfirmed: the next pass tries again while it is listed as `notifying`, or settles it
@@ -62,9 +61,11 @@ export function createMarkProcessing(deps: ActivityDependencies) {
         }
       }),
     );
+    // One round trip for the batch. Should it fail, the retry asks the partner first, and a
+    // later fetch settles what the partner applied: nothing is sent twice.
+    await confirm(pool, applied);
+    result.marked = applied.length;
     metrics?.payoutsMarked.inc(result.marked + result.alreadyProcessing);
-    const databaseError = settled.find((outcome) => outcome.status === 'rejected');
-    if (databaseError) throw databaseError.reason; // the retry verifies first, so nothing is sent twice
 
     if (transient > 0 && transient === pending.length) {
       throw ApplicationFailure.retryable(`all ${transient} updates failed transiently`, 'PartnerUnavailable');

@@ -9,7 +9,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 
 /** The partner's 500s come at random; a short first retry absorbs most of them. */
 const partnerRetry = {
-  initialInterval: '500 ms',
+  initialInterval: '100 ms',
   backoffCoefficient: 2,
   maximumInterval: '15 s',
 } as const;
@@ -35,11 +35,11 @@ export const recordOptions: ActivityOptions = {
  * One partner call per payout of the batch, bounded in parallelism: minutes when the partner
  * is slow. The heartbeat after each call lets a killed worker's attempt be retried within
  * seconds instead of at the end of the start-to-close timeout. Attempts are bounded (about
- * 8 s of backoff): a payout the partner keeps failing must not hold up every later one. The
+ * 25 s of backoff): a payout the partner keeps failing must not hold up every later one. The
  * workflow then leaves it to the next pass, which lists it again while it is `notifying`.
  */
 export const markOptions: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '15 s',
-  retry: { ...partnerRetry, maximumAttempts: 5 },
+  retry: { ...partnerRetry, maximumAttempts: 8 },
 };

@@ -1,0 +1,248 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../src/config.js';
+import { runCase, type CaseSpec, type RunContext, type RunResult } from './cases.js';
+import { chartFor } from './figures.js';
+import { chartSvg, renderPng } from './chart.js';
+import type { BenchOptions, PipelineName } from './options.js';
+import { machine, type Machine } from './proc.js';
+import { BenchStack } from './stack.js';
+import { medianFigures, ratio, type Figures } from './stats.js';
+import { evaluateTargets, type TargetCheck } from './targets.js';
+import { terminateLeftovers } from './temporal-cost.js';
+
+export interface CaseResult {
+  id: string;
+  kind: CaseSpec['kind'];
+  title: string;
+  spec: CaseSpec;
+  /** Median of each figure over the repetitions, per pipeline. */
+  median: Partial<Record<PipelineName, Figures>>;
+  /** Median CPU seconds per component, per pipeline. */
+  cpuSeconds: Partial<Record<PipelineName, Figures>>;
+  /** temporal / direct, figure by figure, on the medians. */
+  ratios: Record<string, number | null>;
+  consistent: boolean;
+  runs: RunResult[];
+}
+
+export interface BenchResult {
+  tool: 'expenzy-sync bench';
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  loadAverageAtEnd: number[];
+  /** The code measured: HEAD, and whether the work tree had changes. */
+  git: { commit: string; dirty: boolean } | null;
+  options: Omit<BenchOptions, 'outDir' | 'stackDir'>;
+  /** The worker settings both pipelines ran with (src/config.ts, from the environment). */
+  settings: {
+    fetchBatchSize: number;
+    maxParallelCalls: number;
+    dbPoolSize: number;
+    reconcileIntervalMs: number;
+    signalMinIntervalMs: number;
+    failureRate: number;
+    seed: number;
+  };
+  cases: CaseResult[];
+  /** Runs that did not finish, with the reason; their case's medians leave them out. */
+  failures: { case: string; pipeline: PipelineName; repetition: number; error: string }[];
+  targets: TargetCheck[];
+}
+
+export function caseSpecs(options: BenchOptions): CaseSpec[] {
+  const specs: CaseSpec[] = [];
+  for (const kind of options.cases) {
+    if (kind === 'drain') {
+      for (const n of options.sizes) {
+        specs.push({ id: `drain-${n}`, kind, title: `drain ${n}`, n });
+      }
+    } else {
+      const sleep = kind === 'stream-50' ? 0.02 : 0;
+      specs.push({
+        id: kind,
+        kind,
+        title: kind === 'stream-50' ? 'stream 50/s' : 'stream max',
+        n: 0,
+        stream: { sleep, concurrency: 100, seconds: options.streamSeconds },
+      });
+    }
+  }
+  return specs;
+}
+
+export function summarise(spec: CaseSpec, runs: RunResult[], pipelines: readonly PipelineName[]): CaseResult {
+  const median: CaseResult['median'] = {};
+  const cpuSeconds: CaseResult['cpuSeconds'] = {};
+  for (const pipeline of pipelines) {
+    const mine = runs.filter((run) => run.pipeline === pipeline);
+    if (mine.length === 0) continue;
+    median[pipeline] = medianFigures(mine.map((run) => run.figures));
+    cpuSeconds[pipeline] = medianFigures(mine.map((run) => run.cpuSeconds));
+  }
+  const ratios: Record<string, number | null> = {};
+  for (const name of Object.keys(median.temporal ?? {})) {
+    ratios[name] = ratio(median.temporal?.[name], median.direct?.[name]);
+  }
+  return {
+    id: spec.id,
+    kind: spec.kind,
+    title: spec.title,
+    spec,
+    median,
+    cpuSeconds,
+    ratios,
+    consistent: runs.every((run) => run.consistent),
+    runs,
+  };
+}
+
+export interface BenchOutput {
+  result: BenchResult;
+  jsonPath: string;
+  pngPath: string;
+}
+
+/**
+ * The whole benchmark: its own stack up, every case × repetition × pipeline (pipelines side by
+ * side within a repetition, so drift in the machine's load hits both), medians, targets, files.
+ */
+export async function runBench(
+  options: BenchOptions,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<BenchOutput> {
+  const startedAt = new Date();
+  const startMachine = machine();
+  const serviceEnv: Record<string, string> = {
+    EXPENZY_SEED: String(options.seed),
+    EXPENZY_FAILURE_RATE: String(options.failureRate),
+    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+    ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}),
+  };
+  const config = loadConfig({ ...process.env, ...serviceEnv });
+  const stack = new BenchStack({
+    dir: options.stackDir,
+    ports: options.ports,
+    serviceEnv,
+    ...(options.databases ? { databases: options.databases } : {}),
+    ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}),
+  });
+  log(`bench: starting the stack in ${options.stackDir}`);
+  await stack.up();
+  await stack.stopPipeline(); // a worker or API left over by an interrupted run
+  // A history page of a large drain exceeds gRPC's default 4 MB message limit.
+  const connection = await Connection.connect({
+    address: stack.temporalAddress,
+    channelArgs: { 'grpc.max_receive_message_length': 512 * 2 ** 20 },
+  });
+  const client = new Client({ connection });
+  const left = await terminateLeftovers(client, config.TEMPORAL_TASK_QUEUE);
+  if (left > 0)
+    log(`bench: terminated ${left} sync workflow(s) left running on ${config.TEMPORAL_TASK_QUEUE}`);
+  const ctx: RunContext = {
+    stack,
+    client,
+    warmup: options.warmup,
+    seed: options.seed,
+    timeoutMs: options.timeoutSeconds * 1000,
+    log,
+  };
+  const cases: CaseResult[] = [];
+  const failures: BenchResult['failures'] = [];
+  mkdirSync(options.outDir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  const base = join(options.outDir, `${stamp}-${options.label}`);
+  // Progress so far, for a long run that is interrupted (removed at the end).
+  const partialPath = `${base}.json.tmp`;
+  try {
+    for (const spec of caseSpecs(options)) {
+      const runs: RunResult[] = [];
+      for (let repetition = 1; repetition <= options.repeat; repetition++) {
+        for (const pipeline of options.pipelines) {
+          const name = `${spec.id} ${pipeline} ${repetition}/${options.repeat}`;
+          log(`bench: ${name} …`);
+          try {
+            const run = await runCase(ctx, spec, pipeline, repetition);
+            log(`bench: ${name}: ${headline(run)}`);
+            runs.push(run);
+          } catch (error) {
+            // One failed run (a timeout, a crashed service) does not lose the others.
+            log(`bench: ${name} FAILED: ${(error as Error).message}`);
+            failures.push({ case: spec.id, pipeline, repetition, error: (error as Error).message });
+          }
+          writeFileSync(partialPath, JSON.stringify({ options, cases, runs, failures }));
+        }
+      }
+      cases.push(summarise(spec, runs, options.pipelines));
+    }
+  } finally {
+    await connection.close();
+    if (!options.keepStack) await stack.down();
+  }
+
+  const recorded: BenchResult['options'] = { ...options };
+  delete (recorded as Partial<BenchOptions>).outDir;
+  delete (recorded as Partial<BenchOptions>).stackDir;
+  delete (recorded as Partial<BenchOptions>).databases;
+  const result: BenchResult = {
+    tool: 'expenzy-sync bench',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: startMachine,
+    loadAverageAtEnd: machine().loadAverage,
+    git: gitState(),
+    options: recorded,
+    settings: {
+      fetchBatchSize: config.FETCH_BATCH_SIZE,
+      maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
+      dbPoolSize: config.HOLVI_DB_POOL_SIZE,
+      reconcileIntervalMs: config.RECONCILE_INTERVAL,
+      signalMinIntervalMs: config.SIGNAL_MIN_INTERVAL,
+      failureRate: options.failureRate,
+      seed: options.seed,
+    },
+    cases,
+    failures,
+    targets: [],
+  };
+  result.targets = evaluateTargets(result);
+
+  const jsonPath = `${base}.json`;
+  const pngPath = `${base}.png`;
+  writeFileSync(jsonPath, `${JSON.stringify(result, null, 1)}\n`);
+  const chart = chartFor(result);
+  writeFileSync(pngPath, await renderPng(chartSvg(chart.heading, chart.panels)));
+  rmSync(partialPath, { force: true });
+  return { result, jsonPath, pngPath };
+}
+
+function gitState(): BenchResult['git'] {
+  try {
+    const cwd = new URL('../', import.meta.url).pathname;
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--', 'src', 'expenzy'], {
+      cwd,
+      encoding: 'utf8',
+    });
+    return { commit, dirty: status.trim() !== '' };
+  } catch {
+    return null;
+  }
+}
+
+function headline(run: RunResult): string {
+  const f = run.figures;
+  const fixed = (value: number | null | undefined, digits = 1) =>
+    value === null || value === undefined ? '-' : value.toFixed(digits);
+  const common = `peak RSS ${fixed(f.peakRssMiB, 0)} MiB${run.consistent ? '' : `, INCONSISTENT: ${run.failedChecks.join('; ')}`}`;
+  if (f.drainSeconds !== undefined) {
+    return `${fixed(f.drainSeconds, 2)} s, ${fixed(f.payoutsPerSecond, 0)} payouts/s, ${common}`;
+  }
+  return (
+    `${fixed(f.creationRatePerSecond)}/s, ${f.payouts} payouts, p99 recorded ${fixed(f.toRecordedP99Ms, 0)} ms, ` +
+    `p99 processing ${fixed(f.toProcessingP99Ms, 0)} ms, backlog at end ${f.backlogAtEnd}, ${common}`
+  );
+}

@@ -1,0 +1,407 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { producePayouts } from '../expenzy/producer.js';
+import {
+  completionTimes,
+  createThroughSimulator,
+  expenzyCounts,
+  latenciesAndReport,
+  pgNow,
+  seedNotifying,
+  waitConfirmed,
+} from './data.js';
+import type { CaseName, PipelineName } from './options.js';
+import { cpuSince, cpuSnapshot, memoryOf, resetPeak, sampleRss, type Components } from './proc.js';
+import type { BenchStack } from './stack.js';
+import { cdf, cumulative, percentiles, slope, type Percentiles } from './stats.js';
+import { temporalCost, terminateQuietly, type TemporalCost } from './temporal-cost.js';
+
+const root = new URL('../', import.meta.url).pathname;
+
+/** The sync under test, started fresh for one measured run. */
+interface Target {
+  pipeline: PipelineName;
+  /** Where a webhook goes: the Holvi API, or the baseline's own listener. */
+  holviBaseUrl: string;
+  /** The process doing the sync: the worker, or the baseline process. */
+  pid: number;
+  workflowId?: string;
+  /** The baseline's pass counter (the workflow's comes from its history). */
+  passes?: () => Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface RunContext {
+  stack: BenchStack;
+  client: Client;
+  warmup: number;
+  seed: number;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+/** What one measured run of a case gives, flat so that medians are taken figure by figure. */
+export interface RunResult {
+  /** The case's id, e.g. drain-10000 or stream-50. */
+  case: string;
+  pipeline: PipelineName;
+  repetition: number;
+  figures: Record<string, number | null>;
+  cpuSeconds: Record<string, number>;
+  temporal?: TemporalCost;
+  consistent: boolean;
+  failedChecks: string[];
+  loadAverage: { before: number[]; after: number[] };
+  /** For the chart: the drain's cumulative curves, or the stream's latency distribution and backlog. */
+  curves: {
+    recorded?: [number, number][];
+    confirmed?: [number, number][];
+    toRecordedCdf?: [number, number][];
+    toProcessingCdf?: [number, number][];
+    backlog?: [number, number][];
+  };
+}
+
+// ---- starting a pipeline ----------------------------------------------------------------
+
+async function startTemporalPipeline(ctx: RunContext, label: string): Promise<Target> {
+  const workflowId = `bench-${label}-${Date.now()}`;
+  await ctx.stack.startPipeline(workflowId);
+  const pid = ctx.stack.pid('worker');
+  if (pid === undefined) throw new Error('the worker is not running');
+  return {
+    pipeline: 'temporal',
+    holviBaseUrl: ctx.stack.apiUrl,
+    pid,
+    workflowId,
+    async stop() {
+      await terminateQuietly(ctx.client, workflowId);
+      await ctx.stack.stopPipeline();
+    },
+  };
+}
+
+async function startDirectPipeline(ctx: RunContext): Promise<Target> {
+  const { dir } = ctx.stack.settings;
+  const child: ChildProcess = spawn('node', ['--import', 'tsx', join(root, 'bench/direct-baseline.ts')], {
+    cwd: root,
+    env: ctx.stack.env({
+      HOLVI_DATABASE_URL: ctx.stack.databases.holviAppUrl,
+      EXPENZY_API_BASE_URL: ctx.stack.expenzyUrl,
+      BASELINE_PORT: '0',
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.pipe(createWriteStream(join(dir, 'logs/baseline.log'), { flags: 'a' }));
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error('the baseline did not start within 60 s')), 60_000);
+    child.once('exit', (code) =>
+      reject(new Error(`the baseline exited with ${code} (bench/.stack/logs/baseline.log)`)),
+    );
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /ready (\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  return {
+    pipeline: 'direct',
+    holviBaseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    async passes() {
+      const response = await fetch(`http://127.0.0.1:${port}/status`);
+      return ((await response.json()) as { passes: number }).passes;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function webhook(target: Target): Promise<void> {
+  const response = await fetch(`${target.holviBaseUrl}/expenzy/webhook/`);
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+}
+
+/**
+ * Reset, start, warm up: both databases emptied, a fresh simulator (its seeded faults start
+ * over), the pipeline started fresh, `warmup` payouts pushed through it, then the data wiped
+ * again so the measured run starts from empty tables with warm processes.
+ */
+async function prepare(ctx: RunContext, pipeline: PipelineName, label: string): Promise<Target> {
+  await ctx.stack.truncate();
+  await ctx.stack.restartSimulator();
+  const target =
+    pipeline === 'temporal' ? await startTemporalPipeline(ctx, label) : await startDirectPipeline(ctx);
+  try {
+    await createThroughSimulator(ctx.stack.expenzyUrl, ctx.warmup);
+    await webhook(target);
+    await waitConfirmed(ctx.stack.holviOwner, ctx.warmup, 120_000);
+    await sleep(500); // the pass that confirmed the last one ends
+    await ctx.stack.truncate();
+    return target;
+  } catch (error) {
+    await target.stop();
+    throw error;
+  }
+}
+
+// ---- measuring --------------------------------------------------------------------------
+
+function components(ctx: RunContext, target: Target): Components {
+  const { stack } = ctx;
+  const one = (pid: number | undefined) => () => (pid === undefined ? [] : [pid]);
+  const parts: Components = {
+    [target.pipeline === 'temporal' ? 'worker' : 'baseline']: one(target.pid),
+    ...(target.pipeline === 'temporal' ? { api: one(stack.pid('api')) } : {}),
+    simulator: one(stack.pid('expenzy')),
+    temporalServer: one(stack.pid('temporal')),
+    postgres: () => stack.postgresPids(),
+  };
+  return parts;
+}
+
+interface Meter {
+  finish(): Promise<{ peakRssMiB: number; sampledPeakRssMiB: number; cpuSeconds: Record<string, number> }>;
+}
+
+function startMeter(ctx: RunContext, target: Target): Meter {
+  const parts = components(ctx, target);
+  const peakReset = resetPeak(target.pid);
+  const sampler = sampleRss(target.pid);
+  const cpuBefore = cpuSnapshot(parts);
+  const selfBefore = process.cpuUsage();
+  return {
+    async finish() {
+      const sampledPeakRssMiB = sampler.stop();
+      const memory = memoryOf(target.pid);
+      const cpuSeconds = cpuSince(cpuBefore, parts);
+      const self = process.cpuUsage(selfBefore);
+      cpuSeconds.benchAndProducer = Math.round((self.user + self.system) / 10_000) / 100;
+      return {
+        peakRssMiB: peakReset ? memory.peakMiB : sampledPeakRssMiB,
+        sampledPeakRssMiB,
+        cpuSeconds,
+      };
+    },
+  };
+}
+
+async function costFigures(
+  ctx: RunContext,
+  target: Target,
+  t0: number,
+  payouts: number,
+  webhooks: number,
+  passesBefore: number,
+): Promise<{ cost?: TemporalCost; figures: Record<string, number | null> }> {
+  if (!target.workflowId) {
+    return { figures: target.passes ? { passes: (await target.passes()) - passesBefore } : {} };
+  }
+  await sleep(1_000); // the workflow task after the last activity, and the wait that follows
+  const cost = await temporalCost(ctx.client, target.workflowId, t0);
+  const activities = Object.values(cost.activitiesScheduled).reduce((sum, count) => sum + count, 0);
+  return {
+    cost,
+    figures: {
+      historyEventsPerPayout: payouts > 0 ? cost.events / payouts : null,
+      signalsPerWebhook: webhooks > 0 ? cost.signals / webhooks : null,
+      activitiesPerPayout: payouts > 0 ? activities / payouts : null,
+      activityAttemptsPerPayout: payouts > 0 ? cost.activityAttempts / payouts : null,
+      workflowTasks: cost.workflowTasks,
+      historyEvents: cost.events,
+      continueAsNew: cost.continueAsNew,
+      maxRunHistoryEvents: cost.maxRunEvents,
+      maxRunHistoryMiB: cost.maxRunBytes / 2 ** 20,
+      historyBytesPerPayout: payouts > 0 ? cost.bytes / payouts : null,
+      passes: cost.activitiesScheduled.FetchTransactions ?? 0,
+      activityScheduleToStartMs: cost.timing.activityScheduleToStartMs,
+      activityRunMs: cost.timing.activityRunMs,
+      workflowTaskMs: cost.timing.workflowTaskMs,
+      hopBetweenActivitiesMs: cost.timing.hopBetweenActivitiesMs,
+      fetchRunMs: cost.timing.activityRunMsByType.FetchTransactions ?? null,
+      recordRunMs: cost.timing.activityRunMsByType.RecordPayout ?? null,
+      markRunMs: cost.timing.activityRunMsByType.MarkProcessing ?? null,
+    },
+  };
+}
+
+const percentileFigures = (prefix: string, p: Percentiles | null) => ({
+  [`${prefix}P50Ms`]: p?.p50 ?? null,
+  [`${prefix}P95Ms`]: p?.p95 ?? null,
+  [`${prefix}P99Ms`]: p?.p99 ?? null,
+  [`${prefix}MaxMs`]: p?.max ?? null,
+});
+
+/** Drain: N payouts already `notifying`, one webhook, until all are recorded and confirmed. */
+async function measureDrain(ctx: RunContext, target: Target, n: number) {
+  const { stack } = ctx;
+  await seedNotifying(stack.expenzyOwner, n, ctx.seed);
+  const passesBefore = (await target.passes?.()) ?? 0;
+  const meter = startMeter(ctx, target);
+  const t0 = await pgNow(stack.holviOwner);
+  await webhook(target);
+  const done = await waitConfirmed(stack.holviOwner, n, ctx.timeoutMs, n > 20_000 ? 500 : 100);
+  const measured = await meter.finish();
+  const drainMs = done.lastConfirmedMs! - t0;
+  const times = await completionTimes(stack.holviOwner, t0);
+  const { cost, figures: costs } = await costFigures(ctx, target, t0, n, 1, passesBefore);
+  const check = await latenciesAndReport(stack.holviOwner, stack.expenzyOwner);
+  return {
+    figures: {
+      payouts: n,
+      drainSeconds: drainMs / 1000,
+      allRecordedSeconds: times.recorded[times.recorded.length - 1]! / 1000,
+      firstRecordedSeconds: times.recorded[0]! / 1000,
+      payoutsPerSecond: n / (drainMs / 1000),
+      peakRssMiB: measured.peakRssMiB,
+      sampledPeakRssMiB: measured.sampledPeakRssMiB,
+      ...costs,
+    },
+    cpuSeconds: measured.cpuSeconds,
+    temporal: cost,
+    check,
+    curves: { recorded: cumulative(times.recorded), confirmed: cumulative(times.confirmed) },
+  };
+}
+
+export interface StreamShape {
+  /** Seconds between two creations (0: as fast as the producer goes). */
+  sleep: number;
+  concurrency: number;
+  seconds: number;
+}
+
+/** Stream: the producer at a fixed rate for a while; latencies, and whether the sync keeps up. */
+async function measureStream(ctx: RunContext, target: Target, shape: StreamShape) {
+  const { stack } = ctx;
+  const passesBefore = (await target.passes?.()) ?? 0;
+  const meter = startMeter(ctx, target);
+  const t0 = await pgNow(stack.holviOwner);
+  const t0Local = Date.now();
+  const stop = new AbortController();
+  const backlog: [number, number][] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const at = Date.now();
+      const counts = await expenzyCounts(stack.expenzyOwner);
+      backlog.push([(at - t0Local) / 1000, counts.notifying]);
+      await sleep(Math.max(0, 500 - (Date.now() - at)));
+    }
+  })();
+  const timer = setTimeout(() => stop.abort(), shape.seconds * 1000);
+  const summary = await producePayouts(
+    {
+      attempts: 10_000_000,
+      concurrency: shape.concurrency,
+      sleepBetweenPayouts: shape.sleep,
+      expenzyBaseUrl: stack.expenzyUrl,
+      holviBaseUrl: target.holviBaseUrl,
+      webhookDropRate: 0,
+      webhookTimeoutMs: 10_000,
+    },
+    { signal: stop.signal },
+  );
+  clearTimeout(timer);
+  const stoppedAt = Date.now();
+  const atStop = await expenzyCounts(stack.expenzyOwner);
+  // "Keeps up": one second (the create→processing target) after the last payout, nothing waits.
+  await sleep(Math.max(0, stoppedAt + 1_000 - Date.now()));
+  const afterOneSecond = await expenzyCounts(stack.expenzyOwner);
+  const done = await waitConfirmed(stack.holviOwner, summary.payoutsCreated, ctx.timeoutMs);
+  sampling = false;
+  await sampler;
+  const measured = await meter.finish();
+  const { cost, figures: costs } = await costFigures(
+    ctx,
+    target,
+    t0,
+    summary.payoutsCreated,
+    summary.webhooksSent,
+    passesBefore,
+  );
+  const check = await latenciesAndReport(stack.holviOwner, stack.expenzyOwner);
+  const toRecorded = [...check.toRecordedMs].sort((a, b) => a - b);
+  const toProcessing = [...check.toProcessingMs].sort((a, b) => a - b);
+  // The trend after the first tenth (the sync's first pass is still catching up there).
+  const steady = backlog.filter(([t]) => t >= shape.seconds * 0.1 && t <= shape.seconds);
+  const stopMs = stoppedAt - t0Local;
+  return {
+    figures: {
+      payouts: summary.payoutsCreated,
+      creationRatePerSecond: summary.creationRate,
+      webhooksSent: summary.webhooksSent,
+      webhooksFailed: summary.webhooksFailed,
+      ...percentileFigures('toRecorded', percentiles(toRecorded)),
+      ...percentileFigures('toProcessing', percentiles(toProcessing)),
+      backlogAtStop: atStop.notifying,
+      backlogAtEnd: afterOneSecond.notifying,
+      maxBacklog: Math.max(0, ...backlog.map(([, count]) => count)),
+      backlogSlopePerSecond: slope(steady),
+      drainOutSeconds: Math.max(0, done.lastConfirmedMs! - (t0 + stopMs)) / 1000,
+      peakRssMiB: measured.peakRssMiB,
+      sampledPeakRssMiB: measured.sampledPeakRssMiB,
+      ...costs,
+    },
+    cpuSeconds: measured.cpuSeconds,
+    temporal: cost,
+    check,
+    curves: { toRecordedCdf: cdf(toRecorded), toProcessingCdf: cdf(toProcessing), backlog },
+  };
+}
+
+export interface CaseSpec {
+  /** drain-<N>, stream-50, stream-max. */
+  id: string;
+  kind: CaseName;
+  title: string;
+  /** Payouts waiting (drain only). */
+  n: number;
+  stream?: StreamShape;
+}
+
+/** One measured run: reset and warm up, measure, stop the pipeline. */
+export async function runCase(
+  ctx: RunContext,
+  spec: CaseSpec,
+  pipeline: PipelineName,
+  repetition: number,
+): Promise<RunResult> {
+  const before = loadavg();
+  const target = await prepare(ctx, pipeline, `${spec.id}-${repetition}`);
+  try {
+    const measured = spec.stream
+      ? await measureStream(ctx, target, spec.stream)
+      : await measureDrain(ctx, target, spec.n);
+    const after = loadavg();
+    return {
+      case: spec.id,
+      pipeline,
+      repetition,
+      figures: { ...measured.figures, maxUpdateCount: measured.check.maxUpdateCount },
+      cpuSeconds: measured.cpuSeconds,
+      ...(measured.temporal ? { temporal: measured.temporal } : {}),
+      consistent: measured.check.consistent,
+      failedChecks: measured.check.failedChecks,
+      loadAverage: { before, after },
+      curves: measured.curves,
+    };
+  } finally {
+    await target.stop();
+  }
+}

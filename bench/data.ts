@@ -1,0 +1,147 @@
+import type pg from 'pg';
+import { randomAmount, randomRecipient } from '../expenzy/generate.js';
+import { seededRandom, type Random } from '../expenzy/random.js';
+import { comparePayouts } from '../tools/report-compare.js';
+import { loadExpenzy, loadHolvi } from '../tools/report-load.js';
+import { reportFrom } from '../tools/report.js';
+
+/** The bench's reads and writes of both databases. Every time is PostgreSQL's clock (one cluster). */
+
+/** A v4-shaped uuid from the seeded generator, so a seed gives the same ids every run. */
+function seededUuid(random: Random): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * N payouts waiting in `notifying`, written straight into the simulator's table (the admin
+ * route commits one row at a time: 100,000 would take minutes). Same columns and value ranges
+ * as the simulator's generator; ids and amounts follow from the seed.
+ */
+export async function seedNotifying(pool: pg.Pool, count: number, seed: number): Promise<void> {
+  const random = seededRandom(seed);
+  for (let done = 0; done < count; done += 5_000) {
+    const size = Math.min(5_000, count - done);
+    const ids: string[] = [];
+    const amounts: string[] = [];
+    const recipients: string[] = [];
+    for (let i = 0; i < size; i++) {
+      ids.push(seededUuid(random));
+      amounts.push(randomAmount(random));
+      recipients.push(randomRecipient(random));
+    }
+    await pool.query(
+      `INSERT INTO expenzy_transaction (id, amount, recipient_account_identifier)
+       SELECT * FROM unnest($1::uuid[], $2::numeric[], $3::varchar[])`,
+      [ids, amounts, recipients],
+    );
+  }
+}
+
+/** Payouts through the simulator's admin route (as the producer makes them), for warm-ups. */
+export async function createThroughSimulator(expenzyUrl: string, count: number): Promise<void> {
+  for (let left = count; left > 0; left -= 1000) {
+    const response = await fetch(`${expenzyUrl}/admin/payouts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: Math.min(left, 1000), malformed: null }),
+    });
+    if (!response.ok) throw new Error(`POST /admin/payouts: ${response.status}`);
+    await response.arrayBuffer();
+  }
+}
+
+/** PostgreSQL's clock, in epoch milliseconds (fractional). */
+export async function pgNow(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ ms: string }>(
+    'SELECT (extract(epoch from clock_timestamp()) * 1000)::text AS ms',
+  );
+  return Number(rows[0]!.ms);
+}
+
+export interface HolviProgress {
+  recorded: number;
+  confirmed: number;
+  /** Epoch ms of the last confirmation, or null. */
+  lastConfirmedMs: number | null;
+}
+
+export async function holviProgress(pool: pg.Pool): Promise<HolviProgress> {
+  const { rows } = await pool.query<{ recorded: number; confirmed: number; last: string | null }>(
+    `SELECT count(*)::int AS recorded, count(processing_confirmed_at)::int AS confirmed,
+            (extract(epoch from max(processing_confirmed_at)) * 1000)::text AS last
+       FROM holvi_received_payout`,
+  );
+  const row = rows[0]!;
+  return {
+    recorded: row.recorded,
+    confirmed: row.confirmed,
+    lastConfirmedMs: row.last === null ? null : Number(row.last),
+  };
+}
+
+/** Payouts at Expenzy: all of them, and those still `notifying` (the sync's backlog). */
+export async function expenzyCounts(pool: pg.Pool): Promise<{ total: number; notifying: number }> {
+  const { rows } = await pool.query<{ total: number; notifying: number }>(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE state = 'notifying')::int AS notifying
+       FROM expenzy_transaction`,
+  );
+  return rows[0]!;
+}
+
+/** Polls until `count` payouts are confirmed in Holvi, or throws at the deadline. */
+export async function waitConfirmed(
+  pool: pg.Pool,
+  count: number,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<HolviProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = await holviProgress(pool);
+    if (progress.confirmed >= count) return progress;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms: ${progress.recorded} recorded, ${progress.confirmed} of ${count} confirmed`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Milliseconds after `t0` at which each payout was recorded and confirmed, both sorted. */
+export async function completionTimes(
+  pool: pg.Pool,
+  t0Ms: number,
+): Promise<{ recorded: number[]; confirmed: number[] }> {
+  const { rows } = await pool.query<{ recorded: string; confirmed: string | null }>(
+    `SELECT (extract(epoch from received_at) * 1000 - $1)::float8::text AS recorded,
+            (extract(epoch from processing_confirmed_at) * 1000 - $1)::float8::text AS confirmed
+       FROM holvi_received_payout`,
+    [t0Ms],
+  );
+  const recorded = rows.map((row) => Number(row.recorded)).sort((a, b) => a - b);
+  const confirmed = rows
+    .flatMap((row) => (row.confirmed === null ? [] : [Number(row.confirmed)]))
+    .sort((a, b) => a - b);
+  return { recorded, confirmed };
+}
+
+/**
+ * The end-to-end latencies (Expenzy create_time → Holvi received_at / processing_confirmed_at,
+ * in ms) and the consistency verdict, through the report tool's own loading and comparison.
+ */
+export async function latenciesAndReport(holviPool: pg.Pool, expenzyPool: pg.Pool) {
+  const comparison = comparePayouts(await loadHolvi(holviPool), await loadExpenzy(expenzyPool));
+  const report = reportFrom(comparison, false);
+  return {
+    toRecordedMs: comparison.toReceivedMicros.map((micros) => micros / 1000),
+    toProcessingMs: comparison.toConfirmedMicros.map((micros) => micros / 1000),
+    consistent: report.consistent,
+    failedChecks: report.checks.filter((check) => check.status === 'FAIL').map((check) => check.label),
+    maxUpdateCount: report.updates.max,
+  };
+}

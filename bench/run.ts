@@ -1,0 +1,37 @@
+// make bench: the sync's throughput, latency and Temporal cost, against a direct baseline.
+// Usage: npx tsx bench/run.ts [--n 10000] [--repeat 3] [--stream-seconds 60] … (--help; bench/README.md)
+//        npx tsx bench/run.ts --from bench/results/FILE.json   (table, markdown and PNG again)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { runBench, type BenchResult } from './bench.js';
+import { chartSvg, renderPng } from './chart.js';
+import { chartFor, formatMarkdown, formatTable } from './figures.js';
+import { benchOptionsFrom, OptionError, usage } from './options.js';
+
+const fromIndex = process.argv.indexOf('--from');
+if (fromIndex > 0) {
+  const jsonPath = process.argv[fromIndex + 1] ?? '';
+  const result = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchResult;
+  const chart = chartFor(result);
+  const pngPath = jsonPath.replace(/\.json$/, '.png');
+  writeFileSync(pngPath, await renderPng(chartSvg(chart.heading, chart.panels)));
+  process.stdout.write(`${formatTable(result)}\n\n${formatMarkdown(result)}\n\nchart: ${pngPath}\n`);
+  process.exit(0);
+}
+
+let options;
+try {
+  options = benchOptionsFrom(process.env, process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof OptionError)) throw error;
+  process.stderr.write(`bench: ${error.message}\n${usage}\n`);
+  process.exit(2);
+}
+if (options === 'help') {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+const { result, jsonPath, pngPath } = await runBench(options);
+process.stdout.write(`\n${formatTable(result)}\n\n`);
+if (process.env.BENCH_MARKDOWN) process.stdout.write(`${formatMarkdown(result)}\n\n`);
+process.stdout.write(`results: ${jsonPath}\nchart:   ${pngPath}\n`);
