@@ -22,19 +22,13 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import { createActivities } from '../src/activities/index.js';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
-import { createExpenzyClient } from '../src/partner/expenzy-client.js';
+import { expenzyClientFromConfig } from '../src/partner/expenzy-client.js';
 import type { SyncCounters } from '../src/shared.js';
 import { fetchOptions, markOptions, recordOptions } from '../src/workflows/activity-options.js';
 
 const config = loadConfig();
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE);
-const expenzy = createExpenzyClient({
-  baseUrl: config.EXPENZY_API_BASE_URL,
-  timeoutMs: config.EXPENZY_CALL_TIMEOUT,
-  maxResponseBytes: config.EXPENZY_MAX_RESPONSE_BYTES,
-  maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
-  apiKey: config.EXPENZY_API_KEY,
-});
+const expenzy = expenzyClientFromConfig(config);
 const activities = createActivities({ pool, expenzy, batchSize: config.FETCH_BATCH_SIZE });
 
 /** Warnings and errors to stderr, as the worker with LOG_LEVEL=warn; the rest is dropped. */

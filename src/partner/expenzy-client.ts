@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { Config } from '../config.js';
 import { PartnerRejectedRequestError, PartnerResponseError, PartnerUnavailableError } from './errors.js';
 
 export type PartnerState = 'notifying' | 'processing' | 'error';
@@ -32,6 +33,28 @@ export interface ExpenzyClient {
   /** `signal` stops a call that has not been sent yet, and aborts one in flight. */
   updateState(id: string, state: 'processing' | 'error', signal?: AbortSignal): Promise<UpdateOutcome>;
   close(): Promise<void>;
+}
+
+/** The client as the configuration describes it (the worker's, and anything measuring it). */
+export function expenzyClientFromConfig(
+  config: Pick<
+    Config,
+    | 'EXPENZY_API_BASE_URL'
+    | 'EXPENZY_CALL_TIMEOUT'
+    | 'EXPENZY_MAX_RESPONSE_BYTES'
+    | 'EXPENZY_MAX_PARALLEL_CALLS'
+    | 'EXPENZY_API_KEY'
+  >,
+  onCall?: ExpenzyClientOptions['onCall'],
+): ExpenzyClient {
+  return createExpenzyClient({
+    baseUrl: config.EXPENZY_API_BASE_URL,
+    timeoutMs: config.EXPENZY_CALL_TIMEOUT,
+    maxResponseBytes: config.EXPENZY_MAX_RESPONSE_BYTES,
+    maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
+    apiKey: config.EXPENZY_API_KEY,
+    onCall,
+  });
 }
 
 /**

@@ -6,7 +6,7 @@ import { createPool } from '../db/pool.js';
 import { migrateHolvi } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { createSyncMetrics } from '../metrics/sync-metrics.js';
-import { createExpenzyClient } from '../partner/expenzy-client.js';
+import { expenzyClientFromConfig } from '../partner/expenzy-client.js';
 import { requestSync } from '../temporal/request-sync.js';
 import { createSyncWorker } from './create-worker.js';
 import { installRuntime } from './runtime.js';
@@ -23,14 +23,7 @@ const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const metrics = createSyncMetrics(registry);
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
-const expenzy = createExpenzyClient({
-  baseUrl: config.EXPENZY_API_BASE_URL,
-  timeoutMs: config.EXPENZY_CALL_TIMEOUT,
-  maxResponseBytes: config.EXPENZY_MAX_RESPONSE_BYTES,
-  maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
-  apiKey: config.EXPENZY_API_KEY,
-  onCall: metrics.observePartnerCall,
-});
+const expenzy = expenzyClientFromConfig(config, metrics.observePartnerCall);
 
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 const worker = await createSyncWorker({

@@ -15,7 +15,7 @@ import { Knobs, type KnobSettings } from '../../expenzy/knobs.js';
 import { buildApp } from '../../src/api/app.js';
 import { createTemporalGateway } from '../../src/api/temporal-gateway.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createExpenzyClient, type ExpenzyClient } from '../../src/partner/expenzy-client.js';
+import { expenzyClientFromConfig, type ExpenzyClient } from '../../src/partner/expenzy-client.js';
 import { statusQuery, type SyncStatus } from '../../src/shared.js';
 import { createSyncWorker, workflowsPath } from '../../src/worker/create-worker.js';
 import { buildReport, type Report } from '../../tools/report.js';
@@ -87,12 +87,7 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
     ...options.env,
   });
   const holviPool = new pg.Pool({ connectionString: holvi.appUrl, max: 10 });
-  const partner = createExpenzyClient({
-    baseUrl: config.EXPENZY_API_BASE_URL,
-    timeoutMs: config.EXPENZY_CALL_TIMEOUT,
-    maxResponseBytes: config.EXPENZY_MAX_RESPONSE_BYTES,
-    maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
-  });
+  const partner = expenzyClientFromConfig(config);
   const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }) });
   const temporal = createTemporalGateway(config);
   const api = await buildApp({ config, pool: holviPool, temporal });
