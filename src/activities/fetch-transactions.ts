@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { heartbeat, log } from '@temporalio/activity';
-import { parsePartnerPayout } from '../partner/payout-parser.js';
+import { isUuid, listedIds, parsePartnerPayout } from '../partner/payout-parser.js';
 import type { FetchResult, Payout, RejectedPayout } from '../shared.js';
 import { chooseBatch } from './choose-batch.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -17,13 +17,13 @@ export function createFetchTransactions({ pool, expenzy, batchSize, metrics }: A
     heartbeat();
     const listed = await expenzy.listTransactions('notifying');
     heartbeat();
-    const { payouts, rejected, listedIds } = partition(listed);
+    const { payouts, rejected } = partition(listed);
     payouts.sort(
       (a, b) => a.createTime.localeCompare(b.createTime) || a.expenzyId.localeCompare(b.expenzyId),
     );
 
-    const settled = await settleConfirmedByPartner(pool, expenzy, listedIds);
-    const recorded = await recordedAmong(pool, payouts);
+    const { recorded, unconfirmed } = await holviSide(pool, payouts);
+    const settled = await settleConfirmedByPartner(pool, expenzy, unconfirmed, listedIds(listed));
     const { batch, remaining } = chooseBatch(payouts, recorded, batchSize);
     const newRejected = withinBudget(await withoutSettledRejections(pool, await notRecorded(pool, rejected)));
 
@@ -43,33 +43,41 @@ export function createFetchTransactions({ pool, expenzy, batchSize, metrics }: A
 function partition(listed: unknown[]) {
   const payouts = new Map<string, Payout>();
   const rejected: RejectedPayout[] = [];
-  const listedIds = new Set<string>();
   for (const raw of listed) {
-    const id = (raw as { id?: unknown } | null)?.id;
-    if (typeof id === 'string') listedIds.add(id.toLowerCase());
     const parsed = parsePartnerPayout(raw);
     if (parsed.kind === 'payout' && !payouts.has(parsed.payout.expenzyId)) {
       payouts.set(parsed.payout.expenzyId, parsed.payout);
     }
     if (parsed.kind === 'rejected') rejected.push(bounded(parsed.rejected));
   }
-  return { payouts: [...payouts.values()], rejected, listedIds };
+  return { payouts: [...payouts.values()], rejected };
 }
 
-/** Which of these payouts Holvi has recorded, and whether their update is confirmed. */
-async function recordedAmong(pool: ActivityDependencies['pool'], payouts: Payout[]) {
+/**
+ * Holvi's side in one query: which listed payouts are recorded (and confirmed or not), and every
+ * recorded row still unconfirmed, listed or not (settle-confirmed.ts looks at those).
+ */
+async function holviSide(pool: ActivityDependencies['pool'], payouts: Payout[]) {
+  const listed = payouts.map((payout) => payout.expenzyId);
   const { rows } = await pool.query<{ expenzy_uuid: string; confirmed: boolean }>(
     `SELECT expenzy_uuid, processing_confirmed_at IS NOT NULL AS confirmed
-       FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[])`,
-    [payouts.map((payout) => payout.expenzyId)],
+       FROM holvi_received_payout
+      WHERE processing_confirmed_at IS NULL OR expenzy_uuid = ANY($1::uuid[])`,
+    [listed],
   );
-  const confirmedButListed = rows.filter((row) => row.confirmed).map((row) => row.expenzy_uuid);
+  const unconfirmed = rows.filter((row) => !row.confirmed).map((row) => row.expenzy_uuid);
+  const listedSet = new Set(listed);
+  const ofListed = rows.filter((row) => listedSet.has(row.expenzy_uuid));
+  const confirmedButListed = ofListed.filter((row) => row.confirmed).map((row) => row.expenzy_uuid);
   if (confirmedButListed.length > 0) {
     log.error('partner lists as notifying payouts it confirmed as processing', {
       expenzyIds: confirmedButListed.slice(0, 20),
     });
   }
-  return new Map(rows.map((row) => [row.expenzy_uuid, { confirmed: row.confirmed }]));
+  return {
+    recorded: new Map(ofListed.map((row) => [row.expenzy_uuid, { confirmed: row.confirmed }])),
+    unconfirmed,
+  };
 }
 
 const MAX_RAW_CHARS = 4_096;
@@ -94,15 +102,13 @@ function withinBudget(rejected: RejectedPayout[]): RejectedPayout[] {
   return rejected.filter((payout) => (used += JSON.stringify(payout).length) <= REJECTED_BUDGET_CHARS);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * A payout Holvi already recorded that the partner now lists malformed is not ours to set to
  * `error`: it needs a person. Logged, and left out of the quarantine.
  */
 async function notRecorded(pool: ActivityDependencies['pool'], rejected: RejectedPayout[]) {
   const ids = rejected.flatMap((payout) =>
-    payout.expenzyId !== null && UUID.test(payout.expenzyId) ? [payout.expenzyId.toLowerCase()] : [],
+    payout.expenzyId !== null && isUuid(payout.expenzyId) ? [payout.expenzyId.toLowerCase()] : [],
   );
   if (ids.length === 0) return rejected;
   const { rows } = await pool.query<{ expenzy_uuid: string }>(

@@ -1,5 +1,6 @@
 import { ApplicationFailure, activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { UpdateOutcome } from '../partner/expenzy-client.js';
+import { listedIds } from '../partner/payout-parser.js';
 import { PartnerUnavailableError } from '../partner/errors.js';
 import type { MarkResult } from '../shared.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -100,14 +101,8 @@ async function askPartner({ expenzy }: ActivityDependencies, ids: string[]) {
     expenzy.listTransactions('notifying'),
     expenzy.listTransactions('error'),
   ]);
-  const idsOf = (list: unknown[]) =>
-    new Set(
-      list.flatMap((raw) =>
-        typeof (raw as { id?: unknown })?.id === 'string' ? [(raw as { id: string }).id.toLowerCase()] : [],
-      ),
-    );
-  const stillListed = idsOf(notifying);
-  const errored = idsOf(inError);
+  const stillListed = listedIds(notifying);
+  const errored = listedIds(inError);
   const stillNotifying = ids.filter((id) => stillListed.has(id));
   const alreadyApplied = ids.filter((id) => !stillListed.has(id) && !errored.has(id));
   const unknownOrError = ids.filter((id) => !stillListed.has(id) && errored.has(id));

@@ -1,4 +1,5 @@
 import { log } from '@temporalio/activity';
+import { listedIds } from '../partner/payout-parser.js';
 import type { ActivityDependencies } from './dependencies.js';
 
 /**
@@ -7,26 +8,18 @@ import type { ActivityDependencies } from './dependencies.js';
  * Only Holvi moves a payout out of `notifying`, and passes never overlap, so a recorded,
  * unconfirmed payout that the partner no longer lists as `notifying` (nor as `error`) was
  * set to `processing` by us: record that, and never send the update a second time.
- * Returns how many rows it settled.
+ * `unconfirmed`: every recorded row whose update is not confirmed. Returns how many it settled.
  */
 export async function settleConfirmedByPartner(
   pool: ActivityDependencies['pool'],
   expenzy: ActivityDependencies['expenzy'],
+  unconfirmed: string[],
   stillNotifying: ReadonlySet<string>,
 ): Promise<number> {
-  const { rows } = await pool.query<{ expenzy_uuid: string }>(
-    'SELECT expenzy_uuid FROM holvi_received_payout WHERE processing_confirmed_at IS NULL',
-  );
-  const candidates = rows.map((row) => row.expenzy_uuid).filter((id) => !stillNotifying.has(id));
+  const candidates = unconfirmed.filter((id) => !stillNotifying.has(id));
   if (candidates.length === 0) return 0;
 
-  const inError = new Set(
-    (await expenzy.listTransactions('error')).flatMap((raw) =>
-      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
-        ? [(raw as { id: string }).id.toLowerCase()]
-        : [],
-    ),
-  );
+  const inError = listedIds(await expenzy.listTransactions('error'));
   const processing = candidates.filter((id) => !inError.has(id));
   if (inError.size > 0 && processing.length < candidates.length) {
     log.error('recorded payouts are in state error at the partner', {
