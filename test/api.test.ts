@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/api/app.js';
 import { createTemporalGateway, type TemporalGateway } from '../src/api/temporal-gateway.js';
 import { loadConfig } from '../src/config.js';
@@ -56,6 +56,39 @@ describe('Holvi API', () => {
     );
     expect(answers.every((answer) => answer.statusCode === 200)).toBe(true);
     expect(temporal.signals).toBe(2);
+    await app.close();
+  });
+
+  it('answers at once while Temporal accepts signals, waits and answers 503 once they fail', async () => {
+    let release: () => void = () => undefined;
+    const gateway = {
+      mode: 'accept' as 'accept' | 'hang' | 'fail',
+      signals: 0,
+      async requestSync() {
+        gateway.signals++;
+        if (gateway.mode === 'hang') await new Promise<void>((resolve) => (release = resolve));
+        if (gateway.mode === 'fail') throw new Error('temporal down');
+      },
+      healthy: async () => gateway.mode !== 'fail',
+      close: async () => undefined,
+    };
+    const app = await buildApp({ config, pool, temporal: gateway });
+    expect((await app.inject({ url: '/expenzy/webhook/' })).statusCode).toBe(200);
+
+    gateway.mode = 'hang'; // a slow Temporal does not hold the answer back
+    expect((await app.inject({ url: '/expenzy/webhook/' })).statusCode).toBe(200);
+    expect(gateway.signals).toBe(2);
+    gateway.mode = 'fail';
+    release(); // the hung signal now fails: the next webhook waits for its own
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await app.inject({ url: '/expenzy/webhook/' })).statusCode).toBe(503);
+
+    gateway.mode = 'accept'; // the background retry brings it back without any webhook
+    const signalsBefore = gateway.signals;
+    await vi.waitFor(() => expect(gateway.signals).toBeGreaterThan(signalsBefore), { timeout: 5_000 });
+    await vi.waitFor(async () => {
+      expect((await app.inject({ url: '/expenzy/webhook/' })).statusCode).toBe(200);
+    });
     await app.close();
   });
 

@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -35,7 +35,7 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
     bodyLimit: 1024, // the webhook carries no payload
     routerOptions: { ignoreTrailingSlash: true },
     // Fastify's own request lines carry the full URL, and with it a `?token=` webhook secret.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -54,10 +54,14 @@ export async function buildApp(deps: ApiDependencies): Promise<FastifyInstance> 
 
   app.decorate('deps', deps);
   app.decorate('metrics', metrics);
-  app.decorate(
-    'syncSignals',
-    new SignalCoalescer(() => sendSignal(deps.temporal, metrics), deps.config.SIGNAL_MIN_INTERVAL ?? 0),
-  );
+  const syncSignals = new SignalCoalescer(() => sendSignal(deps.temporal, metrics), {
+    minIntervalMs: deps.config.SIGNAL_MIN_INTERVAL ?? 0,
+    onBackgroundFailure: (error, retryInMs) =>
+      app.log.warn({ err: error, retryInMs }, 'signal for acknowledged webhooks failed; sending it again'),
+  });
+  app.decorate('syncSignals', syncSignals);
+  // Before the Temporal connection closes (onClose): send what acknowledged webhooks asked for.
+  app.addHook('preClose', () => syncSignals.close());
 
   await app.register(rateLimit, { global: false });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));

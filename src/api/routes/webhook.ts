@@ -11,8 +11,12 @@ type WebhookRequest = FastifyRequest<{ Querystring: { token?: string } }>;
 
 /**
  * Expenzy's payload-less webhook. It carries nothing to trust, so all it can do is ask for a
- * (coalesced) sync pass: a forged call costs at most one extra pass. 200 `ok` only once
- * Temporal has durably accepted the signal; 503 when it could not, so nothing is dropped silently.
+ * (coalesced) sync pass: a forged call costs at most one extra pass.
+ *
+ * Expenzy never retries a webhook, and the payouts wait at Expenzy in `notifying` whatever we
+ * answer, so the answer changes nothing but Expenzy's log. While Temporal accepts signals it is
+ * 200 `ok` at once and the signal follows (retried until accepted; the reconciliation pass covers
+ * an API that dies first); once signals fail, a webhook waits for one and gets 503 if it fails.
  */
 export default async function webhookRoutes(app: FastifyInstance) {
   const { EXPENZY_WEBHOOK_TOKEN: token, WEBHOOK_RATE_LIMIT_PER_MINUTE: perMinute } = app.deps.config;
@@ -26,7 +30,7 @@ export default async function webhookRoutes(app: FastifyInstance) {
       }
     }
     try {
-      await app.syncSignals.request();
+      await app.syncSignals.handOff();
     } catch (error) {
       app.metrics.webhooksReceived.inc({ result: 'unavailable' });
       request.log.error({ err: error }, 'could not hand the webhook to Temporal');
