@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { RECONCILE_INTERVAL_BOUNDS } from './shared.js';
 
 /**
  * Every setting of Holvi's services, read from the environment once and validated:
  * a bad value stops start-up with a message naming the variable.
  */
-const duration = (fallbackMs: number) =>
+const duration = (fallbackMs: number, bounds: { minMs?: number; maxMs?: number } = {}) =>
   z
     .string()
     .optional()
@@ -16,7 +17,13 @@ const duration = (fallbackMs: number) =>
         return z.NEVER;
       }
       const factor = { ms: 1, s: 1_000, m: 60_000 }[match[2] ?? 's'] ?? 1_000;
-      return Math.round(Number(match[1]) * factor);
+      const ms = Math.round(Number(match[1]) * factor);
+      const { minMs = 0, maxMs = Infinity } = bounds;
+      if (ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is outside ${minMs} ms to ${maxMs} ms` });
+        return z.NEVER;
+      }
+      return ms;
     });
 
 const int = (fallback: number, min: number, max: number) =>
@@ -50,7 +57,7 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('expenzy-sync'),
   SYNC_WORKFLOW_ID: z.string().min(1).default('expenzy-sync'),
-  RECONCILE_INTERVAL: duration(30_000),
+  RECONCILE_INTERVAL: duration(30_000, RECONCILE_INTERVAL_BOUNDS),
   FETCH_BATCH_SIZE: int(500, 1, 5_000),
   HOLVI_API_HOST: z.string().default('127.0.0.1'),
   HOLVI_API_PORT: int(5002, 0, 65_535),

@@ -8,6 +8,11 @@ export const SYNC_WORKFLOW_TYPE = 'expenzySync';
 
 /** "Expenzy says payouts may be waiting": sent (coalesced) for webhooks. */
 export const payoutsAvailableSignal = defineSignal('payoutsAvailable');
+/**
+ * "A worker started with these settings": sent by each worker at start-up. The workflow applies
+ * them (a running sync learns a changed RECONCILE_INTERVAL) and runs a pass.
+ */
+export const workerSettingsSignal = defineSignal<[SyncSettings]>('workerSettings');
 export const statusQuery = defineQuery<SyncStatus>('status');
 
 /** A payout as Holvi stores it, validated and normalised. Money stays a decimal string. */
@@ -70,11 +75,18 @@ export interface SyncStatus extends SyncCounters {
   lastPassEndedAt: string | null;
   lastBacklog: number;
   runPasses: number;
+  reconcileIntervalMs: number;
 }
 
-export interface SyncInput {
+/** The reconciliation interval the workflow accepts (also RECONCILE_INTERVAL's bounds). */
+export const RECONCILE_INTERVAL_BOUNDS = { minMs: 1_000, maxMs: 24 * 60 * 60 * 1_000 };
+
+export interface SyncSettings {
   /** Without a signal, a reconciliation pass runs this often (webhooks are not retried by Expenzy). */
   reconcileIntervalMs: number;
+}
+
+export interface SyncInput extends SyncSettings {
   /** Carried across continue-as-new. */
   counters?: SyncCounters;
   pending?: boolean;

@@ -11,7 +11,7 @@ const histories = fileURLToPath(new URL('./histories/', import.meta.url));
 describe('determinism guard: recorded histories replay against the current workflow code', () => {
   it('replays every recorded history', async () => {
     const results = await replayFiles([histories]);
-    expect(results.length).toBeGreaterThanOrEqual(3);
+    expect(results.length).toBeGreaterThanOrEqual(4);
     expect(results.filter((result) => result.error)).toEqual([]);
   }, 120_000);
 
@@ -25,12 +25,13 @@ describe('determinism guard: recorded histories replay against the current workf
     );
   }, 120_000);
 
-  it('the recorded histories hold signals, retried activities and a continue-as-new', async () => {
+  it('the recorded histories hold both signals, reconciliation timers, retried activities and a continue-as-new', async () => {
     const events = [];
     for (const name of [
       'expenzy-sync-continued-as-new.json',
       'expenzy-sync-after-continue-as-new.json',
       'expenzy-sync-quarantine.json',
+      'expenzy-sync-worker-settings.json',
     ]) {
       const history = JSON.parse(await readFile(`${histories}${name}`, 'utf8')) as {
         events: RecordedEvent[];
@@ -40,6 +41,11 @@ describe('determinism guard: recorded histories replay against the current workf
     const types = new Set(events.map((event) => event.eventType));
     expect(types).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
     expect(types).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    expect(types).toContain('EVENT_TYPE_TIMER_FIRED'); // reconciliation passes
+    const signals = new Set(
+      events.map((event) => event.workflowExecutionSignaledEventAttributes?.signalName),
+    );
+    expect(signals).toEqual(new Set([undefined, 'payoutsAvailable', 'workerSettings']));
     expect(events.some((event) => (event.activityTaskStartedEventAttributes?.attempt ?? 1) > 1)).toBe(true);
     const activities = new Set(
       events.map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name),
@@ -54,4 +60,5 @@ interface RecordedEvent {
   eventType: string;
   activityTaskStartedEventAttributes?: { attempt?: number };
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+  workflowExecutionSignaledEventAttributes?: { signalName?: string };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { requestSync, type SyncTarget } from '../src/temporal/request-sync.js';
+import { announceWorker, requestSync, type SyncTarget } from '../src/temporal/request-sync.js';
 
 describe('requestSync on the real Temporal dev server', () => {
   let client: Client;
@@ -36,5 +36,23 @@ describe('requestSync on the real Temporal dev server', () => {
     expect(after.runId).not.toBe(before);
     expect(after.status.name).toBe('RUNNING');
     await client.workflow.getHandle(target.SYNC_WORKFLOW_ID).terminate('test finished');
+  });
+
+  it("announces a worker: starts the singleton when none runs, else signals the worker's settings", async () => {
+    const announced: SyncTarget = { ...target, SYNC_WORKFLOW_ID: `${target.SYNC_WORKFLOW_ID}-announce` };
+    await announceWorker(client, announced);
+    const handle = client.workflow.getHandle(announced.SYNC_WORKFLOW_ID);
+    const first = (await handle.describe()).runId;
+    await announceWorker(client, { ...announced, RECONCILE_INTERVAL: 5_000 });
+    expect((await handle.describe()).runId).toBe(first);
+    const history = await handle.fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.workflowType?.name).toBe('expenzySync');
+    const signals = (history.events ?? []).flatMap((event) => {
+      const signal = event.workflowExecutionSignaledEventAttributes;
+      return signal ? [signal.signalName] : [];
+    });
+    expect(signals).toEqual(['workerSettings', 'workerSettings']);
+    await handle.terminate('test finished');
   });
 });

@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { malformedKinds } from '../expenzy/knobs.js';
 import { PartnerUnavailableError } from '../src/partner/errors.js';
+import { workerSettingsSignal } from '../src/shared.js';
+import { announceWorker } from '../src/temporal/request-sync.js';
 import { MAX_HISTORY_EVENTS, MAX_PASSES_PER_RUN } from '../src/workflows/expenzy-sync.js';
 import { startSyncStack, type SyncStack } from './support/sync-stack.js';
 
@@ -240,4 +242,50 @@ describe('a payout the partner fails for every time', () => {
     poisoned.clear(); // the partner recovers: a later pass marks it
     expect(notOk(await stack.waitUntilConsistent(30_000))).toEqual([]);
   }, 90_000);
+});
+
+describe('a worker started with another RECONCILE_INTERVAL', () => {
+  let stack: SyncStack;
+  beforeAll(async () => {
+    stack = await startSyncStack({ env: { RECONCILE_INTERVAL: '10m' } });
+  });
+  afterAll(async () => stack?.stop());
+
+  it('changes the running sync, which then reconciles at the new interval', async () => {
+    await stack.webhook();
+    await vi.waitFor(
+      async () => {
+        const status = await stack.status();
+        expect(status.passes > 0 && !status.passRunning && !status.pending).toBe(true);
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    const unannounced = await stack.createPayouts(3); // no webhook, and the next reconciliation is 10 minutes off
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect((await stack.report()).holviRows).toBe(0);
+
+    await announceWorker(stack.client, { ...stack.config, RECONCILE_INTERVAL: 1_500 });
+    const announced = await stack.waitUntil((report) => report.holviRows === unannounced.length, 15_000);
+    expect(announced.holviRows).toBe(unannounced.length); // the announcement itself asks for a pass
+    expect((await stack.status()).reconcileIntervalMs).toBe(1_500);
+
+    const later = await stack.createPayouts(3); // again no webhook: only the new interval finds them
+    const report = await stack.waitUntil((r) => r.consistent && r.holviRows === 6, 15_000);
+    expect(notOk(report)).toEqual([]);
+    expect(report.holviRows).toBe(unannounced.length + later.length);
+  });
+
+  it('ignores settings out of bounds; a run a worker starts takes its interval', async () => {
+    const handle = stack.client.workflow.getHandle(stack.config.SYNC_WORKFLOW_ID);
+    await handle.signal(workerSettingsSignal, { reconcileIntervalMs: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await stack.status()).reconcileIntervalMs).toBe(1_500);
+
+    const { runId } = await handle.describe();
+    await stack.client.workflow
+      .getHandle(stack.config.SYNC_WORKFLOW_ID, runId)
+      .terminate('test: no more passes');
+    await announceWorker(stack.client, { ...stack.config, RECONCILE_INTERVAL: 2_500 });
+    expect((await stack.status()).reconcileIntervalMs).toBe(2_500); // a new run starts with it
+  });
 });

@@ -1,6 +1,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../config.js';
-import { SYNC_WORKFLOW_TYPE, payoutsAvailableSignal, type SyncInput } from '../shared.js';
+import {
+  SYNC_WORKFLOW_TYPE,
+  payoutsAvailableSignal,
+  workerSettingsSignal,
+  type SyncInput,
+  type SyncSettings,
+} from '../shared.js';
 
 export type SyncTarget = Pick<Config, 'SYNC_WORKFLOW_ID' | 'TEMPORAL_TASK_QUEUE' | 'RECONCILE_INTERVAL'>;
 
@@ -14,17 +20,28 @@ export async function requestSync(client: Client, target: SyncTarget): Promise<v
     await client.workflow.getHandle(target.SYNC_WORKFLOW_ID).signal(payoutsAvailableSignal);
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
-    await startWithSignal(client, target);
+    await client.workflow.signalWithStart(SYNC_WORKFLOW_TYPE, {
+      ...startOptions(target),
+      signal: payoutsAvailableSignal,
+      signalArgs: [],
+    });
   }
 }
 
-async function startWithSignal(client: Client, target: SyncTarget): Promise<void> {
-  const input: SyncInput = { reconcileIntervalMs: target.RECONCILE_INTERVAL };
+/**
+ * A worker's start-up call: makes sure the sync runs (so reconciliation runs even if every
+ * webhook is lost), hands it this worker's settings and asks for a pass.
+ */
+export async function announceWorker(client: Client, target: SyncTarget): Promise<void> {
+  const settings: SyncSettings = { reconcileIntervalMs: target.RECONCILE_INTERVAL };
   await client.workflow.signalWithStart(SYNC_WORKFLOW_TYPE, {
-    workflowId: target.SYNC_WORKFLOW_ID,
-    taskQueue: target.TEMPORAL_TASK_QUEUE,
-    args: [input],
-    signal: payoutsAvailableSignal,
-    signalArgs: [],
+    ...startOptions(target),
+    signal: workerSettingsSignal,
+    signalArgs: [settings],
   });
+}
+
+function startOptions(target: SyncTarget) {
+  const input: SyncInput = { reconcileIntervalMs: target.RECONCILE_INTERVAL };
+  return { workflowId: target.SYNC_WORKFLOW_ID, taskQueue: target.TEMPORAL_TASK_QUEUE, args: [input] };
 }

@@ -7,7 +7,7 @@ import { migrateHolvi } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { createSyncMetrics } from '../metrics/sync-metrics.js';
 import { expenzyClientFromConfig } from '../partner/expenzy-client.js';
-import { requestSync } from '../temporal/request-sync.js';
+import { announceWorker } from '../temporal/request-sync.js';
 import { createSyncWorker } from './create-worker.js';
 import { installRuntime } from './runtime.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -40,12 +40,11 @@ const metricsServer = await startMetricsServer({
   healthy: () => worker.getState() === 'RUNNING',
 });
 
-// Make sure the singleton sync exists, so reconciliation runs even if every webhook was lost.
 const client = new Client({
   connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
   namespace: config.TEMPORAL_NAMESPACE,
 });
-await requestSync(client, config);
+await announceWorker(client, config);
 
 logger.info(
   {

@@ -11,10 +11,13 @@ import {
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import {
+  RECONCILE_INTERVAL_BOUNDS,
   payoutsAvailableSignal,
   statusQuery,
+  workerSettingsSignal,
   type SyncCounters,
   type SyncInput,
+  type SyncSettings,
   type SyncStatus,
 } from '../shared.js';
 import { fetchOptions, markOptions, recordOptions } from './activity-options.js';
@@ -54,16 +57,21 @@ export async function expenzySync(input: SyncInput): Promise<void> {
     lastPassEndedAt: null,
     lastBacklog: 0,
     runPasses: 0,
+    reconcileIntervalMs: input.reconcileIntervalMs,
   };
 
   setHandler(payoutsAvailableSignal, () => {
     status.pending = true;
     counters.signals++;
   });
+  setHandler(workerSettingsSignal, (settings) => {
+    applySettings(status, settings);
+    status.pending = true; // a worker just started: look at the list now
+  });
   setHandler(statusQuery, () => ({ ...status, ...counters }));
 
   for (;;) {
-    await condition(() => status.pending, input.reconcileIntervalMs);
+    await condition(() => status.pending, status.reconcileIntervalMs);
     let more = true;
     while ((more || status.pending) && !runIsFull(status)) {
       status.pending = false;
@@ -72,11 +80,25 @@ export async function expenzySync(input: SyncInput): Promise<void> {
     if (runIsFull(status)) {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof expenzySync>({
-        reconcileIntervalMs: input.reconcileIntervalMs,
+        reconcileIntervalMs: status.reconcileIntervalMs,
         counters,
         pending: status.pending || more,
       });
     }
+  }
+}
+
+/** Takes a worker's settings; a value out of bounds is logged and left out. */
+function applySettings(status: SyncStatus, settings: SyncSettings | undefined): void {
+  const ms = settings?.reconcileIntervalMs;
+  const { minMs, maxMs } = RECONCILE_INTERVAL_BOUNDS;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < minMs || ms > maxMs) {
+    log.warn('worker settings ignored: reconcileIntervalMs out of bounds', { settings });
+    return;
+  }
+  if (ms !== status.reconcileIntervalMs) {
+    log.info('reconciliation interval changed', { from: status.reconcileIntervalMs, to: ms });
+    status.reconcileIntervalMs = ms;
   }
 }
 
