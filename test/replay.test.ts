@@ -11,7 +11,7 @@ const histories = fileURLToPath(new URL('./histories/', import.meta.url));
 describe('determinism guard: recorded histories replay against the current workflow code', () => {
   it('replays every recorded history', async () => {
     const results = await replayFiles([histories]);
-    expect(results.length).toBeGreaterThanOrEqual(4);
+    expect(results.length).toBeGreaterThanOrEqual(5);
     expect(results.filter((result) => result.error)).toEqual([]);
   }, 120_000);
 
@@ -32,6 +32,7 @@ describe('determinism guard: recorded histories replay against the current workf
       'expenzy-sync-after-continue-as-new.json',
       'expenzy-sync-quarantine.json',
       'expenzy-sync-worker-settings.json',
+      'expenzy-sync-worker-settings-unhandled.json',
     ]) {
       const history = JSON.parse(await readFile(`${histories}${name}`, 'utf8')) as {
         events: RecordedEvent[];

@@ -65,6 +65,9 @@ export async function expenzySync(input: SyncInput): Promise<void> {
     counters.signals++;
   });
   setHandler(workerSettingsSignal, (settings) => {
+    // A worker of the previous version, without this handler, may have taken such a signal
+    // during a rolling deploy: for it, the signal changed nothing, and so it must in replay.
+    if (!patched('worker-settings-signal')) return;
     applySettings(status, settings);
     status.pending = true; // a worker just started: look at the list now
   });
