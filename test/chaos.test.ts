@@ -154,6 +154,7 @@ describe('chaos scenarios (small sizes)', () => {
       expectClean(result, { repeatedUpdatesAllowed: true });
       expect(result.payouts).toBe(300);
       expect(result.faults.map((fault) => fault.kind).sort()).toEqual([
+        'api-sigkill',
         'partner-knobs',
         'postgres-restart',
         'temporal-restart',

@@ -17,6 +17,7 @@ export type FaultKind =
   | 'temporal-restart'
   | 'postgres-restart'
   | 'api-down'
+  | 'api-sigkill'
   | 'webhook-flood';
 
 export interface FaultRecord {
@@ -121,6 +122,19 @@ export class Faults {
     this.record(`${service}-restart`, `${service} restarted`, performance.now() - began);
   }
 
+  /**
+   * SIGKILL of the Holvi API while webhooks flow: the webhooks it acknowledged last may have no
+   * accepted signal yet, so only the reconciliation pass finds their payouts. Down a random
+   * moment, then `stack.sh start api`.
+   */
+  async killApi(): Promise<void> {
+    const killedAt = performance.now();
+    this.stack.killNow('api');
+    await sleep(Math.random() * 1_000);
+    await this.stack.start('api');
+    this.record('api-sigkill', 'API SIGKILL', performance.now() - killedAt);
+  }
+
   /** Stops the Holvi API; the function returned starts it again. */
   async stopApi(): Promise<() => Promise<void>> {
     await this.stack.stop('api');
@@ -150,6 +164,7 @@ export function summarizeFaults(faults: FaultRecord[], figures: Record<string, n
     ['temporal-restart', 'Temporal restart'],
     ['postgres-restart', 'PostgreSQL restart'],
     ['api-down', 'API down'],
+    ['api-sigkill', 'API SIGKILL'],
   ];
   for (const [kind, label] of counted) {
     const ofKind = faults.filter((fault) => fault.kind === kind);

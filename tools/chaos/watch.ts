@@ -117,7 +117,7 @@ export class ScenarioWatch {
         ok: this.sameWorker,
         detail: `pid ${this.workerPid} -> ${this.stack.pid('worker')}`,
       });
-    if (!injected.has('api-down'))
+    if (!injected.has('api-down') && !injected.has('api-sigkill'))
       checks.push({
         name: 'API process not restarted',
         ok: this.apiPid !== null && this.stack.pid('api') === this.apiPid,
