@@ -1,5 +1,5 @@
 // NOT PART OF THE PRODUCT. The benchmark's yardstick: the sync's three steps (FetchTransactions,
-// RecordPayout, MarkProcessing; QuarantinePayouts when a payout is malformed) in one process,
+// SettleApplied, RecordPayout, MarkProcessing; QuarantinePayouts when a payout is malformed) in one process,
 // with nothing durable around them — no Temporal server, no history, no task queue, no signal.
 //
 // It runs the product's own activity functions (src/activities, hence the same Expenzy client,
@@ -25,11 +25,18 @@ import { createPool } from '../src/db/pool.js';
 import { expenzyClientFromConfig } from '../src/partner/expenzy-client.js';
 import type { SyncCounters } from '../src/shared.js';
 import { fetchOptions, markOptions, recordOptions } from '../src/workflows/activity-options.js';
+import { chunkCount, oldestChunk } from '../src/workflows/pass-chunks.js';
+import { SyncFence } from '../src/fence/sync-fence.js';
+import { activityDependencies } from '../src/worker/create-worker.js';
 
 const config = loadConfig();
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE);
 const expenzy = expenzyClientFromConfig(config);
-const activities = createActivities({ pool, expenzy, batchSize: config.FETCH_BATCH_SIZE });
+const fence = new SyncFence({
+  connectionString: config.HOLVI_DATABASE_URL,
+  callTimeoutMs: config.EXPENZY_CALL_TIMEOUT,
+});
+const activities = createActivities(activityDependencies(config, { pool, expenzy, fence }));
 
 /** Warnings and errors to stderr, as the worker with LOG_LEVEL=warn; the rest is dropped. */
 const shown = new Set<LogLevel>(['WARN', 'ERROR']);
@@ -58,7 +65,14 @@ async function execute<A extends unknown[], R>(
   const maximum = msToNumber(retry.maximumInterval ?? initial * 100);
   const coefficient = retry.backoffCoefficient ?? 2;
   for (let attempt = 1; ; attempt++) {
-    const env = new MockActivityEnvironment({ attempt, activityType: fn.name }, { logger });
+    const env = new MockActivityEnvironment(
+      {
+        attempt,
+        activityType: fn.name,
+        workflowExecution: { workflowId: config.SYNC_WORKFLOW_ID, runId: 'direct-baseline' },
+      },
+      { logger },
+    );
     try {
       return (await env.run(fn, ...args)) as R;
     } catch (error) {
@@ -83,35 +97,46 @@ const counters: SyncCounters = { passes: 0, recorded: 0, marked: 0, rejected: 0,
 let pending = true;
 let wake: (() => void) | undefined;
 
-/** The workflow's runPass (src/workflows/expenzy-sync.ts), step for step. */
+/** The workflow's runPass (src/workflows/expenzy-sync.ts), step for step, without continue-as-new. */
 async function runPass(): Promise<boolean> {
-  const fetched = await execute(activities.FetchTransactions, fetchOptions);
+  const plan = await execute(activities.FetchTransactions, fetchOptions, { pass: counters.passes + 1 });
   let progressed = false;
   let retryLater = 0;
-  if (fetched.payouts.length > 0) {
-    const recorded = await execute(activities.RecordPayout, recordOptions, fetched.payouts);
+  if (plan.settle > 0) {
+    const settled = await execute(activities.SettleApplied, recordOptions, { passId: plan.passId });
+    counters.marked += settled.settled;
+    progressed ||= settled.settled > 0;
+  }
+  if (plan.payouts > 0) {
+    const recorded = await execute(activities.RecordPayout, recordOptions, plan);
     counters.recorded += recorded.inserted;
     progressed ||= recorded.inserted > 0;
-    const ids = fetched.payouts.map((payout) => payout.expenzyId);
-    const marked = await orLeaveToNextPass(execute(activities.MarkProcessing, markOptions, ids));
-    if (marked) {
-      counters.marked += marked.marked + marked.alreadyProcessing;
-      progressed ||= marked.marked + marked.alreadyProcessing > 0;
-      retryLater += marked.retryLater;
-    }
   }
-  if (fetched.rejected.length > 0) {
-    const quarantined = await orLeaveToNextPass(
-      execute(activities.QuarantinePayouts, markOptions, fetched.rejected),
+  for (let done = 0; done < chunkCount(plan.payoutSeqEnd, plan.chunkSize); done++) {
+    const marked = await orLeaveToNextPass(
+      execute(activities.MarkProcessing, markOptions, oldestChunk(plan, plan.payoutSeqEnd, done)),
     );
-    if (quarantined) {
-      counters.rejected += quarantined.quarantined;
-      progressed ||= quarantined.quarantined + quarantined.setToError > 0;
-      retryLater += quarantined.retryLater;
+    if (!marked || marked.fenceMoved) {
+      retryLater++;
+      break;
     }
+    counters.marked += marked.marked;
+    progressed ||= marked.marked > 0;
+    retryLater += marked.retryLater;
+  }
+  for (let done = 0; done < chunkCount(plan.rejectedSeqEnd, plan.chunkSize); done++) {
+    const range = oldestChunk(plan, plan.rejectedSeqEnd, done);
+    const quarantined = await orLeaveToNextPass(execute(activities.QuarantinePayouts, markOptions, range));
+    if (!quarantined || quarantined.fenceMoved) {
+      retryLater++;
+      break;
+    }
+    counters.rejected += quarantined.quarantined;
+    progressed ||= quarantined.quarantined + quarantined.setToError > 0;
+    retryLater += quarantined.retryLater;
   }
   counters.passes++;
-  return fetched.remaining + retryLater > 0 && progressed;
+  return retryLater > 0 && progressed;
 }
 
 /** The workflow's main loop: wait for a webhook (or the reconciliation interval), then pass until done. */
@@ -162,5 +187,6 @@ try {
 } finally {
   server.close();
   await expenzy.close();
+  await fence.close();
   await pool.end();
 }

@@ -34,30 +34,74 @@ export interface RejectedPayout {
   raw: unknown;
 }
 
-export interface FetchResult {
-  /**
-   * Oldest first: up to the batch size of payouts Holvi has not recorded, then up to the batch
-   * size of recorded ones whose update is not confirmed yet (see choose-batch.ts).
-   */
-  payouts: Payout[];
-  /** Newly seen malformed payouts (those already quarantined are left out). */
-  rejected: RejectedPayout[];
-  /** Unrecorded valid payouts in `notifying` that did not fit in this batch. */
-  remaining: number;
-  /** Rows confirmed without a call: the partner had applied an update whose answer was lost. */
-  settled?: number;
+/** FetchTransactions' input: the workflow's own pass number, kept with the pass for people. */
+export interface FetchInput {
+  pass: number;
+}
+
+/**
+ * What one list taken inside the fence holds, staged in PostgreSQL (holvi_pass_*): the later
+ * steps get this pass's id and ranges of its seq, never payouts, so no payload grows with it.
+ */
+export interface PassPlan {
+  passId: number;
+  /** The fence's epoch the list was taken in: the pass may send only while it is still current. */
+  epoch: number;
+  /** Valid `notifying` payouts staged, at seq 0 ≤ seq < payoutSeqEnd (the partner's order, newest first). */
+  payouts: number;
+  payoutSeqEnd: number;
+  /** Malformed payouts staged, at seq 0 ≤ seq < rejectedSeqEnd. */
+  rejected: number;
+  rejectedSeqEnd: number;
+  /** Recorded rows the list proves the partner applied (answer lost): SettleApplied confirms them. */
+  settle: number;
+  /** Payouts per MarkProcessing or QuarantinePayouts (FETCH_BATCH_SIZE). */
+  chunkSize: number;
+}
+
+export interface PassRef {
+  passId: number;
+}
+
+/** A range of one pass's staged seq, for a step that sends; `epoch` is checked inside the fence. */
+export interface PassRange extends PassRef {
+  epoch: number;
+  fromSeq: number;
+  toSeq: number;
+}
+
+export interface RecordResult {
+  inserted: number;
+}
+
+export interface SettleResult {
+  settled: number;
+  /** Listed as `error` at the partner: left unconfirmed, for a person. */
+  inError: number;
 }
 
 export interface MarkResult {
   marked: number;
-  /** Already `processing` at the partner (applied by an earlier attempt whose answer was lost). */
-  alreadyProcessing: number;
-  /** Given ids not (yet) in Holvi's table, or already confirmed: nothing to do. */
-  skipped: number;
-  /** Failed transiently (500, timeout): still `notifying`, so the next pass takes them again. */
+  /** Failed transiently (500, timeout, fence lost): the next pass's list decides again. */
   retryLater: number;
-  /** Payouts the partner refused for good, with the reason (kept for the next pass and for people). */
-  failed: { expenzyId: string; reason: string }[];
+  /** Refused for good ([] or 404), kept on the row (processing_failure); the next pass tries again. */
+  refused: number;
+  /** At most ten of them, for the history. */
+  refusedSample: { expenzyId: string; reason: string }[];
+  /** Listed but not recorded, confirmed already, or sent within this list already: nothing to send. */
+  skipped: number;
+  /** Another list was taken since this pass's: nothing was sent, the pass ends. */
+  fenceMoved: boolean;
+}
+
+export interface QuarantineResult {
+  quarantined: number;
+  setToError: number;
+  /** Could not be set to `error` for good (no usable id, partner refused); kept with the reason. */
+  unsettled: number;
+  /** Failed transiently: a later pass tries again. */
+  retryLater: number;
+  fenceMoved: boolean;
 }
 
 export interface SyncCounters {
@@ -90,4 +134,19 @@ export interface SyncInput extends SyncSettings {
   /** Carried across continue-as-new. */
   counters?: SyncCounters;
   pending?: boolean;
+  /** A pass the previous run had not finished when its history grew long: this run goes on with it. */
+  openPass?: OpenPass;
 }
+
+/** A pass in progress: its plan and how far it got (a few numbers, whatever the backlog). */
+export interface OpenPass {
+  plan: PassPlan;
+  /** MarkProcessing chunks done, counted oldest first. */
+  payoutChunksDone: number;
+  rejectedChunksDone: number;
+  progressed: boolean;
+  retryLater: number;
+}
+
+/** FetchTransactions' error type for a workflow that is not the configured sync (it then ends). */
+export const STRAY_SYNC_ERROR = 'StraySyncWorkflow';

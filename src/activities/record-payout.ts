@@ -1,36 +1,32 @@
-import { log } from '@temporalio/activity';
-import type { Payout } from '../shared.js';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { recordStaged } from '../db/payout-store.js';
+import type { PassRef, RecordResult } from '../shared.js';
 import type { ActivityDependencies } from './dependencies.js';
 
-export interface RecordResult {
-  inserted: number;
-  alreadyRecorded: number;
+/** Staged payouts inserted per statement: short statements, and a heartbeat between them. */
+const RECORD_CHUNK = 5_000;
+
+export interface RecordInput extends PassRef {
+  payoutSeqEnd: number;
 }
 
 /**
- * RecordPayout: stores a batch in holvi_received_payout in one round trip.
- * Absorbs: any retry (a crash after commit, a lost completion) — the unique constraint on
- * expenzy_uuid plus ON CONFLICT DO NOTHING make a repeat insert a no-op, not an error.
- * Money and times go to PostgreSQL as text, so nothing is rounded on the way.
+ * RecordPayout: stores every payout a pass staged in holvi_received_payout, inside PostgreSQL
+ * (INSERT … SELECT from the stage), a few thousand per statement.
+ * Absorbs: any retry (a crash after commit, a lost completion): the unique constraint on
+ * expenzy_uuid plus ON CONFLICT DO NOTHING make a repeat insert a no-op, and a retry resumes
+ * after the last chunk it reported. Needs no fence: it sends nothing to the partner.
  */
 export function createRecordPayout({ pool, metrics }: ActivityDependencies) {
-  return async function RecordPayout(payouts: Payout[]): Promise<RecordResult> {
-    if (payouts.length === 0) return { inserted: 0, alreadyRecorded: 0 };
-    const { rows } = await pool.query<{ expenzy_uuid: string }>(
-      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
-       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::numeric[], $4::varchar[])
-       ON CONFLICT (expenzy_uuid) DO NOTHING
-       RETURNING expenzy_uuid`,
-      [
-        payouts.map((p) => p.expenzyId),
-        payouts.map((p) => p.createTime),
-        payouts.map((p) => p.amount),
-        payouts.map((p) => p.recipient),
-      ],
-    );
-    metrics?.payoutsRecorded.inc(rows.length);
-    const result = { inserted: rows.length, alreadyRecorded: payouts.length - rows.length };
-    log.info('recorded payouts', { ...result, expenzyIds: rows.slice(0, 50).map((row) => row.expenzy_uuid) });
-    return result;
+  return async function RecordPayout({ passId, payoutSeqEnd }: RecordInput): Promise<RecordResult> {
+    const resumeFrom = Number(activityInfo().heartbeatDetails ?? 0);
+    let inserted = 0;
+    for (let from = resumeFrom; from < payoutSeqEnd; from += RECORD_CHUNK) {
+      inserted += await recordStaged(pool, passId, from, from + RECORD_CHUNK);
+      heartbeat(from + RECORD_CHUNK);
+    }
+    metrics?.payoutsRecorded.inc(inserted);
+    log.info('recorded payouts', { passId, inserted });
+    return { inserted };
   };
 }

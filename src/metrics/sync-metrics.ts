@@ -35,6 +35,11 @@ export function createSyncMetrics(registry: Registry) {
     },
   });
 
+  const counter = (name: string, help: string) => {
+    const metric = new Counter({ name, help, registers });
+    return () => metric.inc();
+  };
+
   return {
     payoutsRecorded: new Counter({
       name: 'holvi_payouts_recorded_total',
@@ -51,6 +56,21 @@ export function createSyncMetrics(registry: Registry) {
       help: 'Malformed payouts quarantined',
       registers,
     }),
+    /** The fence's events (src/fence/sync-fence.ts). */
+    fence: {
+      waited: counter(
+        'holvi_fence_waits_total',
+        'Times a step found the fence held by another and backed off',
+      ),
+      uncleanHandover: counter(
+        'holvi_fence_unclean_handovers_total',
+        'Fence take-overs after a holder that never released it (it died or lost its session)',
+      ),
+      lost: counter(
+        'holvi_fence_lost_total',
+        'Fence sessions lost while held (their partner calls were aborted)',
+      ),
+    },
     observePartnerCall(call: PartnerCall) {
       partnerCalls.inc({
         operation: call.operation,

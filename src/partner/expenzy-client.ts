@@ -1,3 +1,4 @@
+import { JSONParser } from '@streamparser/json';
 import pLimit from 'p-limit';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
@@ -29,7 +30,19 @@ export interface ExpenzyClientOptions {
 }
 
 export interface ExpenzyClient {
+  /** The whole list in memory: for tools and tests. The sync streams it (`forEachListed`). */
   listTransactions(state?: PartnerState): Promise<unknown[]>;
+  /**
+   * The list as it streams: `onBatch` gets up to `batchSize` entries at a time, and the next
+   * bytes are read only once it resolved, so memory holds one batch whatever the list's size.
+   * Resolves with the number of entries.
+   */
+  forEachListed(
+    state: PartnerState,
+    batchSize: number,
+    onBatch: (entries: unknown[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<number>;
   /** `signal` stops a call that has not been sent yet, and aborts one in flight. */
   updateState(id: string, state: 'processing' | 'error', signal?: AbortSignal): Promise<UpdateOutcome>;
   close(): Promise<void>;
@@ -74,12 +87,14 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
-  async function call(
+  async function call<T = unknown>(
     operation: PartnerCall['operation'],
     path: string,
     init: Partial<Dispatcher.RequestOptions>,
     cancel?: AbortSignal,
-  ) {
+    /** Reads a 200 answer's body as it streams, instead of parsing it whole. */
+    consume?: (body: AsyncIterable<Buffer>) => Promise<T>,
+  ): Promise<T> {
     if (cancel?.aborted) throw new PartnerUnavailableError(`${operation} call not sent: cancelled`);
     const started = performance.now();
     const report = (outcome: PartnerCall['outcome'], status: number | null) =>
@@ -94,8 +109,10 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
         ...init,
         headers: { ...headers, ...(init.headers as Record<string, string>) },
       });
-      const text = await response.body.text();
-      const result = interpret(response.statusCode, text);
+      const result =
+        consume && response.statusCode === 200
+          ? await consume(response.body)
+          : (interpret(response.statusCode, await response.body.text()) as T);
       report('ok', response.statusCode);
       return result;
     } catch (error) {
@@ -118,6 +135,30 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
         const body = await call('list', `/api/transaction/${query}`, {});
         if (!Array.isArray(body)) throw new PartnerResponseError('list answer is not a JSON list');
         return body;
+      }),
+    forEachListed: (state, batchSize, onBatch, signal) =>
+      limit(async () => {
+        // The consumer's own failure (e.g. its database) is not the partner's: passed on as it is.
+        let consumerFailure: { error: unknown } | undefined;
+        const consume = async (entries: unknown[]) => {
+          try {
+            await onBatch(entries);
+          } catch (error) {
+            consumerFailure = { error };
+            throw error;
+          }
+        };
+        try {
+          return await call(
+            'list',
+            `/api/transaction/?state=${encodeURIComponent(state)}`,
+            {},
+            signal,
+            (body) => streamList(body, batchSize, consume),
+          );
+        } catch (error) {
+          throw consumerFailure ? consumerFailure.error : error;
+        }
       }),
     updateState: (id, state, signal) =>
       limit(async () => {
@@ -147,6 +188,51 @@ function interpret(status: number, text: string): unknown {
   } catch {
     throw new PartnerResponseError(`answer is not JSON: ${text.slice(0, 80)}`, status);
   }
+}
+
+/** Feeds the body to a streaming parser, handing on the top-level list's entries a batch at a time. */
+async function streamList(
+  body: AsyncIterable<Buffer>,
+  batchSize: number,
+  onBatch: (entries: unknown[]) => Promise<void>,
+): Promise<number> {
+  const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
+  let batch: unknown[] = [];
+  let count = 0;
+  let started = false;
+  parser.onValue = ({ value }) => {
+    batch.push(value);
+    count++;
+  };
+  const flush = async () => {
+    const entries = batch;
+    batch = [];
+    if (entries.length > 0) await onBatch(entries);
+  };
+  const parse = (feed: () => void) => {
+    try {
+      feed();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new PartnerResponseError(`list answer is not valid JSON: ${message.slice(0, 120)}`, 200);
+    }
+  };
+  for await (const chunk of body) {
+    if (!started) {
+      const text = chunk.toString('utf8').trimStart();
+      if (text.length === 0) continue;
+      if (!text.startsWith('[')) throw new PartnerResponseError('list answer is not a JSON list', 200);
+      started = true;
+    }
+    parse(() => parser.write(chunk));
+    if (batch.length >= batchSize) await flush();
+  }
+  if (!started) throw new PartnerResponseError('list answer is empty', 200);
+  // The parser ends by itself once the top-level list closed; not ended means it was cut short.
+  if (!parser.isEnded)
+    throw new PartnerResponseError('list answer is not valid JSON: it ends before the list does', 200);
+  await flush();
+  return count;
 }
 
 function updateOutcome(body: unknown, id: string): UpdateOutcome {

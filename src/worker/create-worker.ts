@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import type { Config } from '../config.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -22,4 +23,17 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     activities: createActivities(options.dependencies),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   });
+}
+
+/** The activities' dependencies with the settings they take from the configuration. */
+export function activityDependencies(
+  config: Pick<Config, 'FETCH_BATCH_SIZE' | 'EXPENZY_MAX_PARALLEL_CALLS' | 'SYNC_WORKFLOW_ID'>,
+  parts: Pick<ActivityDependencies, 'pool' | 'expenzy' | 'fence' | 'metrics'>,
+): ActivityDependencies {
+  return {
+    ...parts,
+    batchSize: config.FETCH_BATCH_SIZE,
+    maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
+    syncWorkflowId: config.SYNC_WORKFLOW_ID,
+  };
 }

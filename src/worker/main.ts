@@ -8,7 +8,8 @@ import { createLogger } from '../logger.js';
 import { createSyncMetrics } from '../metrics/sync-metrics.js';
 import { expenzyClientFromConfig } from '../partner/expenzy-client.js';
 import { announceWorker } from '../temporal/request-sync.js';
-import { createSyncWorker } from './create-worker.js';
+import { SyncFence } from '../fence/sync-fence.js';
+import { activityDependencies, createSyncWorker } from './create-worker.js';
 import { installRuntime } from './runtime.js';
 import { startMetricsServer } from './metrics-server.js';
 
@@ -25,12 +26,18 @@ const metrics = createSyncMetrics(registry);
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
 const expenzy = expenzyClientFromConfig(config, metrics.observePartnerCall);
 
+const fence = new SyncFence({
+  connectionString: config.HOLVI_DATABASE_URL,
+  callTimeoutMs: config.EXPENZY_CALL_TIMEOUT,
+  events: metrics.fence,
+});
+
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 const worker = await createSyncWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  dependencies: { pool, expenzy, batchSize: config.FETCH_BATCH_SIZE, metrics },
+  dependencies: activityDependencies(config, { pool, expenzy, fence, metrics }),
 });
 const metricsServer = await startMetricsServer({
   host: config.WORKER_METRICS_HOST,
@@ -60,6 +67,7 @@ try {
   await client.connection.close();
   await connection.close();
   await expenzy.close();
+  await fence.close();
   await pool.end();
   logger.info('worker stopped');
 }

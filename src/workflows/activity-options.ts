@@ -3,8 +3,9 @@ import type { ActivityOptions } from '@temporalio/workflow';
 /**
  * Every timeout and retry policy of the sync, named and explained. Fetch and record never give
  * up: a payout must never be dropped because the partner or the database was down for a while;
- * the backoff is capped so the sync resumes quickly once it is back. Non-retryable refusals are
- * returned per payout by the activities instead of failing the batch.
+ * the backoff is capped so the sync resumes quickly once it is back. The steps that send return
+ * the partner's failures per payout instead of failing, so their retries only cover a dead
+ * worker, a lost fence or a database error.
  */
 
 /** The partner's 500s come at random; a short first retry absorbs most of them. */
@@ -15,31 +16,30 @@ const partnerRetry = {
 } as const;
 
 /**
- * One list call; with 100,000 payouts listed it takes seconds, with partner latency more. The
- * activity heartbeats around the call (itself bounded by EXPENZY_CALL_TIMEOUT, 10 s), so a
- * killed worker is noticed in 15 s rather than at the end of the 2 minutes.
+ * Every step that lists or sends first waits for the fence, heartbeating: behind a stalled
+ * holder, or 12 s after one died holding it (the longest call it may have had in flight). The
+ * start-to-close timeout leaves room for that wait; the heartbeat timeout notices a killed
+ * worker within 15 s. A heartbeat follows every partner call and every staged batch, and one
+ * call is bounded by EXPENZY_CALL_TIMEOUT (10 s), below the heartbeat timeout.
  */
-export const fetchOptions: ActivityOptions = {
+const fencedStep = { startToCloseTimeout: '10 minutes', heartbeatTimeout: '15 s' } as const;
+
+/** The pass's list, streamed and staged: seconds for 100,000 payouts, more with partner latency. */
+export const fetchOptions: ActivityOptions = { ...fencedStep, retry: partnerRetry };
+
+/**
+ * SQL only: recording a pass's payouts (a few thousand per statement, resumed after the last
+ * one done) and settling. Retried quickly through a database restart or a killed worker.
+ */
+export const recordOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '15 s',
-  retry: partnerRetry,
-};
-
-/** One SQL round trip; retried quickly through a database restart or a killed worker. */
-export const recordOptions: ActivityOptions = {
-  startToCloseTimeout: '10 s',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 s' },
 };
 
 /**
- * One partner call per payout of the batch, bounded in parallelism: minutes when the partner
- * is slow. The heartbeat after each call lets a killed worker's attempt be retried within
- * seconds instead of at the end of the start-to-close timeout. Attempts are bounded (about
- * 25 s of backoff): a payout the partner keeps failing must not hold up every later one. The
- * workflow then leaves it to the next pass, which lists it again while it is `notifying`.
+ * One partner call per payout of a chunk (FETCH_BATCH_SIZE), bounded in parallelism. Attempts
+ * are bounded (about 25 s of backoff): a chunk that keeps failing must not hold up the sync; the
+ * workflow ends the pass and the next pass lists its payouts again.
  */
-export const markOptions: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '15 s',
-  retry: { ...partnerRetry, maximumAttempts: 8 },
-};
+export const markOptions: ActivityOptions = { ...fencedStep, retry: { ...partnerRetry, maximumAttempts: 8 } };

@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -7,23 +8,31 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import {
   RECONCILE_INTERVAL_BOUNDS,
+  STRAY_SYNC_ERROR,
   payoutsAvailableSignal,
   statusQuery,
   workerSettingsSignal,
+  type FetchInput,
+  type OpenPass,
+  type PassPlan,
   type SyncCounters,
   type SyncInput,
   type SyncSettings,
   type SyncStatus,
 } from '../shared.js';
 import { fetchOptions, markOptions, recordOptions } from './activity-options.js';
+import { orLeaveToNextPass } from './leave-to-next-pass.js';
+import { chunkCount, oldestChunk } from './pass-chunks.js';
+import { runUnfencedPass } from './unfenced-pass.js';
 
 const { FetchTransactions } = proxyActivities<SyncActivities>(fetchOptions);
-const { RecordPayout } = proxyActivities<SyncActivities>(recordOptions);
+const { RecordPayout, SettleApplied } = proxyActivities<SyncActivities>(recordOptions);
 const { MarkProcessing, QuarantinePayouts } = proxyActivities<SyncActivities>(markOptions);
 
 /** A run continues as new after this many passes (or earlier when Temporal suggests it). */
@@ -73,12 +82,19 @@ export async function expenzySync(input: SyncInput): Promise<void> {
   });
   setHandler(statusQuery, () => ({ ...status, ...counters }));
 
+  let openPass = input.openPass;
+  let failureBackoffMs = 0;
   for (;;) {
-    await condition(() => status.pending, status.reconcileIntervalMs);
+    if (!openPass) await condition(() => status.pending, status.reconcileIntervalMs);
     let more = true;
-    while ((more || status.pending) && !runIsFull(status)) {
-      status.pending = false;
-      more = await runPass(counters, status);
+    while ((openPass || more || status.pending) && !runIsFull(status)) {
+      if (!openPass) status.pending = false;
+      const outcome = await runPass(counters, status, openPass);
+      openPass = outcome.open;
+      more = outcome.more;
+      // A partner refusing every call is not hammered by the passes webhooks ask for.
+      failureBackoffMs = outcome.failedWhole ? nextBackoff(failureBackoffMs) : 0;
+      if (failureBackoffMs > 0) await sleep(failureBackoffMs);
     }
     if (runIsFull(status)) {
       await condition(allHandlersFinished);
@@ -86,10 +102,14 @@ export async function expenzySync(input: SyncInput): Promise<void> {
         reconcileIntervalMs: status.reconcileIntervalMs,
         counters,
         pending: status.pending || more,
+        openPass,
       });
     }
   }
 }
+
+/** After a pass whose every partner call failed: 1 s, doubling up to 30 s, until one gets through. */
+const nextBackoff = (previousMs: number) => Math.min(Math.max(previousMs * 2, 1_000), 30_000);
 
 /** Takes a worker's settings; a value out of bounds is logged and left out. */
 function applySettings(status: SyncStatus, settings: SyncSettings | undefined): void {
@@ -105,63 +125,116 @@ function applySettings(status: SyncStatus, settings: SyncSettings | undefined): 
   }
 }
 
-/** One pass. Returns whether another pass has work (payouts left and this one made progress). */
-async function runPass(counters: SyncCounters, status: SyncStatus): Promise<boolean> {
-  status.passRunning = true;
-  status.lastPassStartedAt = new Date().toISOString();
-  const fetched = await FetchTransactions();
-  let progressed = false;
-  let retryLater = 0;
-  counters.marked += fetched.settled ?? 0; // absent from results recorded before it existed
-
-  // Money first: a partner slow to accept `error` for malformed payouts never delays valid ones.
-  if (fetched.payouts.length > 0) {
-    const recorded = await RecordPayout(fetched.payouts);
-    counters.recorded += recorded.inserted;
-    progressed ||= recorded.inserted > 0;
-    const ids = fetched.payouts.map((payout) => payout.expenzyId);
-    const marked = await orLeaveToNextPass(MarkProcessing(ids), ids.length);
-    if (marked) {
-      counters.marked += marked.marked + marked.alreadyProcessing;
-      progressed ||= marked.marked + marked.alreadyProcessing > 0;
-      retryLater += marked.retryLater;
-      if (marked.failed.length > 0) {
-        log.warn('payouts the partner refused to mark', { failed: marked.failed.slice(0, 20) });
-      }
-    }
-  }
-  if (fetched.rejected.length > 0) {
-    const quarantined = await orLeaveToNextPass(QuarantinePayouts(fetched.rejected), fetched.rejected.length);
-    if (quarantined) {
-      counters.rejected += quarantined.quarantined;
-      progressed ||= quarantined.quarantined + quarantined.setToError > 0;
-      retryLater += quarantined.retryLater;
-    }
-  }
-
-  counters.passes++;
-  status.runPasses++;
-  status.lastBacklog = fetched.remaining;
-  status.passRunning = false;
-  status.lastPassEndedAt = new Date().toISOString();
-  return fetched.remaining + retryLater > 0 && progressed;
+/** What a pass leaves: whether another should follow at once, and a pass the run could not finish. */
+interface PassOutcome {
+  more: boolean;
+  open?: OpenPass;
+  /** The partner failed every call of the pass: wait before the next. */
+  failedWhole: boolean;
 }
 
 /**
- * A partner call that failed through all its attempts is not lost: its payouts are still
- * listed, so a later pass (the next signal, or the reconciliation timer) takes them again.
+ * One pass: one list of `notifying` payouts taken inside the fence (FetchTransactions), the
+ * recorded rows it proves were applied confirmed (SettleApplied), every valid payout it holds
+ * recorded (RecordPayout) and marked, oldest first, one chunk per MarkProcessing, then the
+ * malformed ones quarantined. Everything listed is handled before the next list.
  */
-async function orLeaveToNextPass<T>(activity: Promise<T>, payouts: number): Promise<T | undefined> {
-  try {
-    return await activity;
-  } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
-    log.warn('partner calls gave up after their retries; left to a later pass', {
-      payouts,
-      error: error.cause?.message,
-    });
-    return undefined;
+async function runPass(counters: SyncCounters, status: SyncStatus, resume?: OpenPass): Promise<PassOutcome> {
+  status.passRunning = true;
+  status.lastPassStartedAt = new Date().toISOString();
+  let pass: OpenPass;
+  if (resume) {
+    pass = resume;
+  } else if (!patched('fenced-pass')) {
+    const { more, backlog } = await runUnfencedPass(counters);
+    return endPass(counters, status, backlog, { more, failedWhole: false });
+  } else {
+    pass = await startPass(counters);
   }
+
+  const { plan } = pass;
+  while (pass.payoutChunksDone < chunkCount(plan.payoutSeqEnd, plan.chunkSize)) {
+    if (runIsFull(status)) return { more: true, open: pass, failedWhole: false };
+    const range = oldestChunk(plan, plan.payoutSeqEnd, pass.payoutChunksDone);
+    const marked = await orLeaveToNextPass(MarkProcessing(range), range.toSeq - range.fromSeq);
+    pass.payoutChunksDone++;
+    if (!marked || marked.fenceMoved) {
+      pass.retryLater++;
+      break;
+    }
+    counters.marked += marked.marked;
+    pass.progressed ||= marked.marked > 0;
+    pass.retryLater += marked.retryLater;
+    if (marked.refused > 0)
+      log.warn('payouts the partner refused to mark', { refused: marked.refusedSample });
+  }
+  while (pass.rejectedChunksDone < chunkCount(plan.rejectedSeqEnd, plan.chunkSize)) {
+    if (runIsFull(status)) return { more: true, open: pass, failedWhole: false };
+    const range = oldestChunk(plan, plan.rejectedSeqEnd, pass.rejectedChunksDone);
+    const quarantined = await orLeaveToNextPass(QuarantinePayouts(range), range.toSeq - range.fromSeq);
+    pass.rejectedChunksDone++;
+    if (!quarantined || quarantined.fenceMoved) {
+      pass.retryLater++;
+      break;
+    }
+    counters.rejected += quarantined.quarantined;
+    pass.progressed ||= quarantined.quarantined + quarantined.setToError > 0;
+    pass.retryLater += quarantined.retryLater;
+  }
+  return endPass(counters, status, plan.payouts, {
+    more: pass.retryLater > 0 && pass.progressed,
+    failedWhole: pass.retryLater > 0 && !pass.progressed,
+  });
+}
+
+/** The pass's list, its settlements and its recording: money first, before any partner update. */
+async function startPass(counters: SyncCounters): Promise<OpenPass> {
+  const plan = await fetchOrEndStray({ pass: counters.passes + 1 });
+  const pass: OpenPass = {
+    plan,
+    payoutChunksDone: 0,
+    rejectedChunksDone: 0,
+    progressed: false,
+    retryLater: 0,
+  };
+  if (plan.settle > 0) {
+    const settled = await SettleApplied({ passId: plan.passId });
+    counters.marked += settled.settled;
+    pass.progressed ||= settled.settled > 0;
+  }
+  if (plan.payouts > 0) {
+    const recorded = await RecordPayout({ passId: plan.passId, payoutSeqEnd: plan.payoutSeqEnd });
+    counters.recorded += recorded.inserted;
+    pass.progressed ||= recorded.inserted > 0;
+  }
+  return pass;
+}
+
+/** A run under another workflow id than the configured one ends here, with the reason. */
+async function fetchOrEndStray(input: FetchInput): Promise<PassPlan> {
+  try {
+    return await FetchTransactions(input);
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === STRAY_SYNC_ERROR) {
+      throw ApplicationFailure.nonRetryable(cause.message ?? 'stray sync workflow', STRAY_SYNC_ERROR);
+    }
+    throw error;
+  }
+}
+
+function endPass(
+  counters: SyncCounters,
+  status: SyncStatus,
+  backlog: number,
+  outcome: PassOutcome,
+): PassOutcome {
+  counters.passes++;
+  status.runPasses++;
+  status.lastBacklog = backlog;
+  status.passRunning = false;
+  status.lastPassEndedAt = new Date().toISOString();
+  return outcome;
 }
 
 function runIsFull(status: SyncStatus): boolean {

@@ -17,7 +17,8 @@ import { createTemporalGateway } from '../../src/api/temporal-gateway.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { expenzyClientFromConfig, type ExpenzyClient } from '../../src/partner/expenzy-client.js';
 import { statusQuery, type SyncStatus } from '../../src/shared.js';
-import { createSyncWorker, workflowsPath } from '../../src/worker/create-worker.js';
+import { SyncFence } from '../../src/fence/sync-fence.js';
+import { activityDependencies, createSyncWorker, workflowsPath } from '../../src/worker/create-worker.js';
 import { buildReport, type Report } from '../../tools/report.js';
 import { createExpenzyDatabase, createHolviDatabase } from './databases.js';
 
@@ -93,7 +94,8 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
   const api = await buildApp({ config, pool: holviPool, temporal });
   const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
 
-  let worker: { instance: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+  let worker:
+    { instance: Worker; running: Promise<void>; connection: NativeConnection; fence: SyncFence } | undefined;
   const reportOnce = (allowRepeatedUpdates = false) =>
     buildReport({ holviPool, expenzyPool, allowRepeatedUpdates });
 
@@ -109,24 +111,29 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
     partner,
     async startWorker() {
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const fence = new SyncFence({
+        connectionString: holvi.appUrl,
+        callTimeoutMs: config.EXPENZY_CALL_TIMEOUT,
+      });
       const instance = await createSyncWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        dependencies: {
+        dependencies: activityDependencies(config, {
           pool: holviPool,
           expenzy: options.partner ? options.partner(partner) : partner,
-          batchSize: config.FETCH_BATCH_SIZE,
-        },
+          fence,
+        }),
         workflowBundle: await workflowBundle(),
       });
-      worker = { instance, running: instance.run(), connection };
+      worker = { instance, running: instance.run(), connection, fence };
     },
     async stopWorker() {
       if (!worker) return;
       worker.instance.shutdown();
       await worker.running;
       await worker.connection.close();
+      await worker.fence.close();
       worker = undefined;
     },
     async createPayouts(count, extra = {}) {

@@ -1,0 +1,47 @@
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import pLimit from 'p-limit';
+import { FenceLostError, type Tenure } from '../fence/sync-fence.js';
+import { PartnerUnavailableError } from '../partner/errors.js';
+
+export type SendOutcome<T> =
+  { kind: 'answered'; value: T } | { kind: 'transient' } | { kind: 'refused'; reason: string };
+
+/**
+ * Sends one partner call per item while holding the fence, `parallel` at a time. Each call is
+ * sent only once the fence is known held, and aborted the moment the fence is lost or the
+ * activity is cancelled; every call has settled when this resolves, so the holder releases the
+ * fence with nothing of its own in flight (or says so: `callsCutShort`).
+ */
+export async function sendFenced<I, T>(
+  tenure: Tenure,
+  items: I[],
+  parallel: number,
+  send: (item: I, signal: AbortSignal) => Promise<T>,
+): Promise<SendOutcome<T>[]> {
+  const stop = AbortSignal.any([tenure.signal, cancellationSignal()]);
+  const limit = pLimit(parallel);
+  return Promise.all(
+    items.map((item) =>
+      limit(async (): Promise<SendOutcome<T>> => {
+        try {
+          if (stop.aborted) return { kind: 'transient' };
+          await tenure.assertHeld();
+          return { kind: 'answered', value: await send(item, stop) };
+        } catch (error) {
+          if (error instanceof FenceLostError) return { kind: 'transient' };
+          if (error instanceof PartnerUnavailableError) {
+            // No answer (timeout, abort, connection cut): the call may still land at the partner.
+            if (error.status === undefined) tenure.callsCutShort();
+            return { kind: 'transient' };
+          }
+          return {
+            kind: 'refused',
+            reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          };
+        } finally {
+          heartbeat();
+        }
+      }),
+    ),
+  );
+}

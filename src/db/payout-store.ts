@@ -1,0 +1,407 @@
+import type pg from 'pg';
+import type { Payout } from '../shared.js';
+
+/**
+ * Every statement on Holvi's tables (`holvi_*`), so that the exactly-once rules read in one
+ * place. The activities decide when; these say what. Values go in as parameters only.
+ *
+ * - holvi_received_payout: one row per payout, ever (unique expenzy_uuid, ON CONFLICT DO NOTHING);
+ *   processing_confirmed_at once the partner confirmed our update.
+ * - holvi_rejected_payout: malformed payouts, with their raw JSON and reason.
+ * - holvi_sync_fence / holvi_sync_pass: the fence's state and one row per list taken inside it.
+ * - holvi_pass_*: what a pass listed, staged for its activities (pass id and seq ranges).
+ */
+export type Db = pg.Pool | pg.ClientBase;
+
+// --- The fence (src/fence/sync-fence.ts runs these on its own session, holding the lock) ---
+
+/** The advisory lock's key: the fence table's oid, unique in the database and free of magic numbers. */
+export const FENCE_LOCK_KEY_SQL = `'holvi_sync_fence'::regclass::oid::int, 0`;
+
+export interface FenceTakeOver {
+  epoch: number;
+  previousHolder: string | null;
+  /** The previous holder never released it: it died or lost its session, maybe mid-call. */
+  unclean: boolean;
+  /** How long the previous holder asked its successor to wait (its calls were cut short). */
+  quietMs: number;
+}
+
+/** Run right after the lock was taken: notes the holder and says how the previous one left. */
+export async function takeOverFence(db: Db, holder: string): Promise<FenceTakeOver> {
+  const { rows } = await db.query<{
+    epoch: string;
+    previous_holder: string | null;
+    unclean: boolean;
+    quiet_ms: number;
+  }>(
+    `WITH previous AS (SELECT * FROM holvi_sync_fence)
+     UPDATE holvi_sync_fence f
+        SET holder = $1, acquired_at = clock_timestamp(), released_at = NULL
+       FROM previous
+     RETURNING f.epoch, previous.holder AS previous_holder,
+               previous.acquired_at IS NOT NULL AND previous.released_at IS NULL AS unclean,
+               GREATEST(0, ceil(extract(epoch FROM previous.quiet_until - clock_timestamp()) * 1000))::int AS quiet_ms`,
+    [holder],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('holvi_sync_fence has no row: run the migrations');
+  return {
+    epoch: Number(row.epoch),
+    previousHolder: row.previous_holder,
+    unclean: row.unclean,
+    quietMs: row.quiet_ms ?? 0,
+  };
+}
+
+/** A clean release; `quietMs` > 0 when calls of ours may still land at the partner. */
+export async function releaseFence(db: Db, quietMs: number): Promise<void> {
+  await db.query(
+    `UPDATE holvi_sync_fence
+        SET released_at = clock_timestamp(),
+            quiet_until = CASE WHEN $1::int > 0 THEN clock_timestamp() + $1::int * interval '1 ms' ELSE quiet_until END`,
+    [Math.ceil(quietMs)],
+  );
+}
+
+export async function fenceEpoch(db: Db): Promise<number> {
+  const { rows } = await db.query<{ epoch: string }>('SELECT epoch FROM holvi_sync_fence');
+  return Number(rows[0]?.epoch ?? 0);
+}
+
+// --- A pass: the list taken inside the fence, staged ---
+
+export interface PassStart {
+  passId: number;
+  epoch: number;
+}
+
+/**
+ * Inside the fence, before the list is taken: a new epoch (older passes may no longer send),
+ * the pass row with the highest recorded id so far, and the older passes' staged rows dropped.
+ */
+export async function beginPass(
+  db: Db,
+  owner: { workflowId: string; runId: string; workflowPass: number | null },
+): Promise<PassStart> {
+  const { rows } = await db.query<{ id: string; epoch: string }>(
+    `WITH fence AS (UPDATE holvi_sync_fence SET epoch = epoch + 1 RETURNING epoch)
+     INSERT INTO holvi_sync_pass (epoch, workflow_id, run_id, workflow_pass, recorded_before)
+     SELECT fence.epoch, $1, $2, $3, COALESCE((SELECT max(id) FROM holvi_received_payout), 0) FROM fence
+     RETURNING id, epoch`,
+    [owner.workflowId, owner.runId, owner.workflowPass],
+  );
+  const passId = Number(rows[0]!.id);
+  for (const table of ['holvi_pass_payout', 'holvi_pass_rejected', 'holvi_pass_settle']) {
+    await db.query(`DELETE FROM ${table} WHERE pass_id < $1`, [passId]);
+  }
+  // Pass rows are small; the last thousand are kept for people.
+  await db.query('DELETE FROM holvi_sync_pass WHERE id < $1', [passId - 1_000]);
+  return { passId, epoch: Number(rows[0]!.epoch) };
+}
+
+/** Valid listed payouts; seq is the position in the partner's list (repeats of an id are dropped). */
+export async function stagePayouts(
+  db: Db,
+  passId: number,
+  firstSeq: number,
+  payouts: Payout[],
+): Promise<void> {
+  if (payouts.length === 0) return;
+  await db.query(
+    `INSERT INTO holvi_pass_payout (pass_id, seq, expenzy_uuid, create_time, amount, recipient_account_identifier)
+     SELECT $1, $2::int + ord - 1, id, t, a, r
+       FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(id, t, a, r, ord)
+     ON CONFLICT DO NOTHING`,
+    [
+      passId,
+      firstSeq,
+      payouts.map((p) => p.expenzyId),
+      payouts.map((p) => p.createTime),
+      payouts.map((p) => p.amount),
+      payouts.map((p) => p.recipient),
+    ],
+  );
+}
+
+export interface StagedRejection {
+  rawSha256: string;
+  expenzyId: string | null;
+  expenzyUuid: string | null;
+  rawJson: string;
+  reason: string;
+}
+
+export async function stageRejected(
+  db: Db,
+  passId: number,
+  firstSeq: number,
+  rejected: StagedRejection[],
+): Promise<void> {
+  if (rejected.length === 0) return;
+  await db.query(
+    `INSERT INTO holvi_pass_rejected (pass_id, seq, raw_sha256, expenzy_id, expenzy_uuid, raw_json, reason)
+     SELECT $1, $2::int + ord - 1, sha, id, uid, raw, reason
+       FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[])
+            WITH ORDINALITY AS u(sha, id, uid, raw, reason, ord)
+     ON CONFLICT DO NOTHING`,
+    [
+      passId,
+      firstSeq,
+      rejected.map((r) => r.rawSha256),
+      rejected.map((r) => r.expenzyId),
+      rejected.map((r) => r.expenzyUuid),
+      rejected.map((r) => r.rawJson),
+      rejected.map((r) => r.reason),
+    ],
+  );
+}
+
+/**
+ * After the list: recorded rows (up to the pass's recorded_before), unconfirmed, that the list
+ * does not show at all. Only a fence holder moves a payout out of `notifying`, and nothing of
+ * ours was in flight during the list: the partner applied our update and its answer was lost.
+ */
+export async function stageSettleCandidates(db: Db, passId: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `INSERT INTO holvi_pass_settle (pass_id, expenzy_uuid)
+     SELECT $1, r.expenzy_uuid
+       FROM holvi_received_payout r, holvi_sync_pass p
+      WHERE p.id = $1 AND r.id <= p.recorded_before AND r.processing_confirmed_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM holvi_pass_payout s WHERE s.pass_id = $1 AND s.expenzy_uuid = r.expenzy_uuid)
+        AND NOT EXISTS (SELECT 1 FROM holvi_pass_rejected s WHERE s.pass_id = $1 AND s.expenzy_uuid = r.expenzy_uuid)`,
+    [passId],
+  );
+  return rowCount ?? 0;
+}
+
+/** Candidates the partner lists as `error`: not ours to confirm. */
+export async function flagSettleInError(db: Db, passId: number, listedInError: string[]): Promise<void> {
+  if (listedInError.length === 0) return;
+  await db.query(
+    `UPDATE holvi_pass_settle SET in_error = true WHERE pass_id = $1 AND expenzy_uuid = ANY($2::uuid[])`,
+    [passId, listedInError],
+  );
+}
+
+export async function finishPass(
+  db: Db,
+  passId: number,
+  counts: { listed: number; payouts: number; rejected: number; settle: number },
+): Promise<void> {
+  await db.query(
+    `UPDATE holvi_sync_pass SET listed_at = clock_timestamp(), listed = $2, payouts = $3, rejected = $4, settle = $5
+      WHERE id = $1`,
+    [passId, counts.listed, counts.payouts, counts.rejected, counts.settle],
+  );
+}
+
+// --- RecordPayout ---
+
+/** Stores staged payouts; a repeat (retry, another pass) is a no-op by the unique constraint. */
+export async function recordStaged(db: Db, passId: number, fromSeq: number, toSeq: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+     SELECT expenzy_uuid, create_time::timestamptz, amount::numeric, recipient_account_identifier
+       FROM holvi_pass_payout WHERE pass_id = $1 AND seq >= $2 AND seq < $3
+      ORDER BY seq DESC
+     ON CONFLICT (expenzy_uuid) DO NOTHING`,
+    [passId, fromSeq, toSeq],
+  );
+  return rowCount ?? 0;
+}
+
+/** Bounds of a pass's staged payouts (seq grows with the list). */
+export async function stagedSeqEnd(db: Db, passId: number): Promise<number> {
+  const { rows } = await db.query<{ end: number | null }>(
+    'SELECT max(seq) + 1 AS end FROM holvi_pass_payout WHERE pass_id = $1',
+    [passId],
+  );
+  return rows[0]?.end ?? 0;
+}
+
+// --- SettleApplied ---
+
+export async function settleStaged(
+  db: Db,
+  passId: number,
+): Promise<{ settled: string[]; inError: string[] }> {
+  const settled = await db.query<{ expenzy_uuid: string }>(
+    `UPDATE holvi_received_payout r SET processing_confirmed_at = clock_timestamp()
+       FROM holvi_pass_settle s
+      WHERE s.pass_id = $1 AND NOT s.in_error AND r.expenzy_uuid = s.expenzy_uuid
+        AND r.processing_confirmed_at IS NULL
+     RETURNING r.expenzy_uuid`,
+    [passId],
+  );
+  const inError = await db.query<{ expenzy_uuid: string }>(
+    'SELECT expenzy_uuid FROM holvi_pass_settle WHERE pass_id = $1 AND in_error LIMIT 20',
+    [passId],
+  );
+  return {
+    settled: settled.rows.map((row) => row.expenzy_uuid),
+    inError: inError.rows.map((row) => row.expenzy_uuid),
+  };
+}
+
+// --- MarkProcessing ---
+
+export interface MarkClaim {
+  /** Recorded, unconfirmed, not sent within this list: to send now, oldest first. */
+  toSend: string[];
+  /** Listed, but not recorded (yet): nothing to do. */
+  notRecorded: number;
+  /** Listed as `notifying` although confirmed: the partner contradicts itself. */
+  confirmedButListed: string[];
+  /** Sent already within this list (an earlier attempt): left to the next pass's list. */
+  sentBefore: number;
+}
+
+/**
+ * Claims a range of the pass for sending, in one statement: each staged payout is sent at most
+ * once per list, whatever happens to the attempt that claimed it. Run inside the fence.
+ */
+export async function claimForMarking(
+  db: Db,
+  passId: number,
+  fromSeq: number,
+  toSeq: number,
+): Promise<MarkClaim> {
+  const { rows } = await db.query<{
+    expenzy_uuid: string;
+    state: 'claimed' | 'not_recorded' | 'confirmed' | 'sent_before';
+  }>(
+    `WITH chunk AS (
+       SELECT s.seq, s.expenzy_uuid, s.create_time, s.sent_at,
+              r.id IS NOT NULL AS recorded, r.processing_confirmed_at IS NOT NULL AS confirmed
+         FROM holvi_pass_payout s LEFT JOIN holvi_received_payout r USING (expenzy_uuid)
+        WHERE s.pass_id = $1 AND s.seq >= $2 AND s.seq < $3
+     ), claimed AS (
+       UPDATE holvi_pass_payout p SET sent_at = clock_timestamp()
+         FROM chunk c
+        WHERE p.pass_id = $1 AND p.seq = c.seq AND c.recorded AND NOT c.confirmed AND c.sent_at IS NULL
+       RETURNING p.seq
+     )
+     SELECT c.expenzy_uuid,
+            CASE WHEN c.seq IN (SELECT seq FROM claimed) THEN 'claimed'
+                 WHEN NOT c.recorded THEN 'not_recorded'
+                 WHEN c.confirmed THEN 'confirmed'
+                 ELSE 'sent_before' END AS state
+       FROM chunk c
+      ORDER BY c.create_time, c.expenzy_uuid`,
+    [passId, fromSeq, toSeq],
+  );
+  const of = (state: (typeof rows)[number]['state']) =>
+    rows.filter((row) => row.state === state).map((row) => row.expenzy_uuid);
+  return {
+    toSend: of('claimed'),
+    notRecorded: of('not_recorded').length,
+    confirmedButListed: of('confirmed'),
+    sentBefore: of('sent_before').length,
+  };
+}
+
+/** The partner's answers for a claimed range, in two round trips whatever its size. */
+export async function recordMarkOutcomes(
+  db: Db,
+  applied: string[],
+  refused: { expenzyId: string; reason: string }[],
+): Promise<void> {
+  if (applied.length > 0) {
+    await db.query(
+      `UPDATE holvi_received_payout SET processing_confirmed_at = clock_timestamp(), processing_failure = NULL
+        WHERE expenzy_uuid = ANY($1::uuid[]) AND processing_confirmed_at IS NULL`,
+      [applied],
+    );
+  }
+  if (refused.length > 0) {
+    await db.query(
+      `UPDATE holvi_received_payout r SET processing_failure = u.reason
+         FROM unnest($1::uuid[], $2::text[]) AS u(id, reason)
+        WHERE r.expenzy_uuid = u.id AND r.processing_confirmed_at IS NULL`,
+      [refused.map((r) => r.expenzyId), refused.map((r) => withoutNul(r.reason))],
+    );
+  }
+}
+
+// --- QuarantinePayouts ---
+
+export interface QuarantineClaim {
+  /** Newly kept in holvi_rejected_payout. */
+  quarantined: number;
+  /** Kept, no outcome at the partner yet, not sent within this list: to set to `error` now. */
+  toSend: { rawSha256: string; expenzyId: string | null; reason: string }[];
+  /** Listed malformed although Holvi recorded the payout: a person must look (never set to error). */
+  recordedButMalformed: string[];
+}
+
+/** Keeps a range of the pass's malformed payouts and claims those to set to `error`. Inside the fence. */
+export async function claimForQuarantine(
+  db: Db,
+  passId: number,
+  fromSeq: number,
+  toSeq: number,
+): Promise<QuarantineClaim> {
+  const kept = await db.query(
+    `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason)
+     SELECT raw_sha256, expenzy_id, raw_json::jsonb, reason
+       FROM holvi_pass_rejected s
+      WHERE pass_id = $1 AND seq >= $2 AND seq < $3
+        AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
+     ON CONFLICT (raw_sha256) DO NOTHING`,
+    [passId, fromSeq, toSeq],
+  );
+  const recorded = await db.query<{ expenzy_uuid: string }>(
+    `SELECT s.expenzy_uuid FROM holvi_pass_rejected s JOIN holvi_received_payout r USING (expenzy_uuid)
+      WHERE s.pass_id = $1 AND s.seq >= $2 AND s.seq < $3 LIMIT 20`,
+    [passId, fromSeq, toSeq],
+  );
+  const claimed = await db.query<{ raw_sha256: string; expenzy_id: string | null; reason: string }>(
+    `UPDATE holvi_pass_rejected s SET sent_at = clock_timestamp()
+       FROM holvi_rejected_payout q
+      WHERE s.pass_id = $1 AND s.seq >= $2 AND s.seq < $3 AND s.sent_at IS NULL
+        AND q.raw_sha256 = s.raw_sha256
+        AND q.partner_error_set_at IS NULL AND q.partner_error_failure IS NULL
+        AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
+     RETURNING s.raw_sha256, s.expenzy_id, s.reason`,
+    [passId, fromSeq, toSeq],
+  );
+  return {
+    quarantined: kept.rowCount ?? 0,
+    toSend: claimed.rows.map((row) => ({
+      rawSha256: row.raw_sha256,
+      expenzyId: row.expenzy_id,
+      reason: row.reason,
+    })),
+    recordedButMalformed: recorded.rows.map((row) => row.expenzy_uuid),
+  };
+}
+
+/** The partner's answer to `error`: set, or refused for good with the reason. */
+export async function recordQuarantineOutcomes(
+  db: Db,
+  outcomes: { rawSha256: string; failure: string | null }[],
+): Promise<void> {
+  if (outcomes.length === 0) return;
+  await db.query(
+    `UPDATE holvi_rejected_payout q
+        SET partner_error_set_at = CASE WHEN u.failure IS NULL THEN clock_timestamp() END,
+            partner_error_failure = u.failure
+       FROM unnest($1::text[], $2::text[]) AS u(sha, failure)
+      WHERE q.raw_sha256 = u.sha`,
+    [
+      outcomes.map((o) => o.rawSha256),
+      outcomes.map((o) => (o.failure === null ? null : withoutNul(o.failure))),
+    ],
+  );
+}
+
+// --- The API ---
+
+export async function countReceived(db: Db): Promise<string> {
+  const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM holvi_received_payout');
+  return rows[0]?.count ?? '0';
+}
+
+/** PostgreSQL text cannot hold U+0000: keep it visible as the six characters \u0000. */
+export const withoutNul = (text: string): string => text.replaceAll('\u0000', '\\u0000');
