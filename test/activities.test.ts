@@ -5,22 +5,40 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildExpenzyApp } from '../expenzy/app.js';
 import { migrateExpenzy } from '../expenzy/db.js';
 import { Knobs } from '../expenzy/knobs.js';
-import { createActivities, type ActivityDependencies } from '../src/activities/index.js';
+import { createActivities } from '../src/activities/index.js';
+import { SyncFence } from '../src/fence/sync-fence.js';
+import { chunkCount, oldestChunk } from '../src/workflows/pass-chunks.js';
 import { createExpenzyClient, type ExpenzyClient } from '../src/partner/expenzy-client.js';
 import { PartnerUnavailableError } from '../src/partner/errors.js';
 import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './support/databases.js';
 import { startHostilePartner } from './support/hostile-partner.js';
 
+const SYNC_ID = 'expenzy-sync-test';
+
 /** MockActivityEnvironment with the activity's own types (its run() cannot infer the result). */
 class ActivityEnv extends MockActivityEnvironment {
-  constructor(info?: ConstructorParameters<typeof MockActivityEnvironment>[0]) {
-    super(info, { logger: new DefaultLogger('WARN') });
+  constructor(info?: ConstructorParameters<typeof MockActivityEnvironment>[0], workflowId = SYNC_ID) {
+    super(
+      { workflowExecution: { workflowId, runId: 'run-1' }, ...info },
+      { logger: new DefaultLogger('WARN') },
+    );
   }
 
   call<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
     return this.run(fn, ...args) as Promise<R>;
   }
 }
+
+type Activities = ReturnType<typeof createActivities>;
+
+const depsFor = (pool: pg.Pool, expenzy: ExpenzyClient, fence: SyncFence, batchSize: number) => ({
+  pool,
+  expenzy,
+  fence,
+  batchSize,
+  maxParallelCalls: 4,
+  syncWorkflowId: SYNC_ID,
+});
 
 const clientFor = (baseUrl: string, overrides: Partial<Parameters<typeof createExpenzyClient>[0]> = {}) =>
   createExpenzyClient({
@@ -31,6 +49,24 @@ const clientFor = (baseUrl: string, overrides: Partial<Parameters<typeof createE
     ...overrides,
   });
 
+/** One whole pass, step by step, as the workflow runs it; returns what each step said. */
+async function pass(activities: Activities, env = new ActivityEnv()) {
+  const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+  const settled = plan.settle > 0 ? await env.call(activities.SettleApplied, plan) : undefined;
+  const recorded = await env.call(activities.RecordPayout, plan);
+  const marked = [];
+  for (let done = 0; done < chunkCount(plan.payoutSeqEnd, plan.chunkSize); done++) {
+    marked.push(await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, done)));
+  }
+  const quarantined = [];
+  for (let done = 0; done < chunkCount(plan.rejectedSeqEnd, plan.chunkSize); done++) {
+    quarantined.push(
+      await env.call(activities.QuarantinePayouts, oldestChunk(plan, plan.rejectedSeqEnd, done)),
+    );
+  }
+  return { plan, settled, recorded, marked, quarantined };
+}
+
 describe('activities against PostgreSQL and the simulator', () => {
   let holvi: TestDatabase;
   let expenzy: TestDatabase;
@@ -39,7 +75,7 @@ describe('activities against PostgreSQL and the simulator', () => {
   let knobs: Knobs;
   let simulator: ReturnType<typeof buildExpenzyApp>;
   let partner: ExpenzyClient;
-  let deps: ActivityDependencies;
+  let fences: SyncFence[] = [];
 
   beforeAll(async () => {
     expenzy = await createExpenzyDatabase();
@@ -52,6 +88,8 @@ describe('activities against PostgreSQL and the simulator', () => {
   afterEach(async () => {
     knobs.update({ failureRate: 0, failAfterCommitRate: 0 });
     await expenzyPool.query('TRUNCATE expenzy_transaction');
+    await Promise.all(fences.map((fence) => fence.close()));
+    fences = [];
     await holviPool.end();
     await holvi.drop();
   });
@@ -66,8 +104,14 @@ describe('activities against PostgreSQL and the simulator', () => {
   async function freshHolvi() {
     holvi = await createHolviDatabase();
     holviPool = new pg.Pool({ connectionString: holvi.appUrl });
-    deps = { pool: holviPool, expenzy: partner, batchSize: 50 };
-    return createActivities(deps);
+    return activitiesFor();
+  }
+
+  /** Another worker process on the same database: its own fence session. */
+  function activitiesFor(expenzy: ExpenzyClient = partner, batchSize = 50) {
+    const fence = new SyncFence({ connectionString: holvi.appUrl, callTimeoutMs: 300, leaseMs: 200 });
+    fences.push(fence);
+    return createActivities(depsFor(holviPool, expenzy, fence, batchSize));
   }
 
   async function createPayouts(count: number): Promise<string[]> {
@@ -82,167 +126,183 @@ describe('activities against PostgreSQL and the simulator', () => {
       )
     ).rows;
 
-  it('FetchTransactions returns one batch, oldest first, and how many remain', async () => {
+  const confirmedIds = async () =>
+    (
+      await holviPool.query<{ expenzy_uuid: string }>(
+        'SELECT expenzy_uuid FROM holvi_received_payout WHERE processing_confirmed_at IS NOT NULL ORDER BY expenzy_uuid',
+      )
+    ).rows.map((row) => row.expenzy_uuid);
+
+  it('one pass lists once, stages, records and marks every payout, oldest first, in chunks', async () => {
     const activities = await freshHolvi();
-    const ids = await createPayouts(70);
-    const result = await new ActivityEnv().call(activities.FetchTransactions);
-    expect(result.payouts).toHaveLength(50);
-    expect(result.remaining).toBe(20);
-    expect(result.payouts.map((payout) => payout.expenzyId)).toEqual(ids.slice(0, 50));
-    const times = result.payouts.map((payout) => payout.createTime);
-    expect([...times].sort()).toEqual(times);
+    await createPayouts(120);
+    const { plan, recorded, marked } = await pass(activities);
+    expect(plan).toMatchObject({ payouts: 120, payoutSeqEnd: 120, rejected: 0, settle: 0, chunkSize: 50 });
+    expect(recorded).toEqual({ inserted: 120 });
+    expect(marked.map((m) => m.marked)).toEqual([50, 50, 20]);
+    expect(
+      (await updateCounts()).every((row) => row.state === 'processing' && row.state_update_count === 1),
+    ).toBe(true);
+    // The first chunk holds the oldest payouts.
+    const { rows } = await holviPool.query<{ first_chunk_oldest: boolean }>(
+      `SELECT max(create_time) FILTER (WHERE rank <= 50) <= min(create_time) FILTER (WHERE rank > 50) AS first_chunk_oldest
+         FROM (SELECT create_time, rank() OVER (ORDER BY processing_confirmed_at, create_time) AS rank
+                 FROM holvi_received_payout) t`,
+    );
+    expect(rows[0]?.first_chunk_oldest).toBe(true);
   });
 
   it('RecordPayout is idempotent and keeps amounts and microseconds exact', async () => {
     const activities = await freshHolvi();
     await createPayouts(3);
     const env = new ActivityEnv();
-    const { payouts } = await env.call(activities.FetchTransactions);
-    expect(await env.call(activities.RecordPayout, payouts)).toEqual({ inserted: 3, alreadyRecorded: 0 });
-    expect(await env.call(activities.RecordPayout, payouts)).toEqual({ inserted: 0, alreadyRecorded: 3 });
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    expect(await env.call(activities.RecordPayout, plan)).toEqual({ inserted: 3 });
+    expect(await env.call(activities.RecordPayout, plan)).toEqual({ inserted: 0 });
     const { rows } = await holviPool.query(
       `SELECT h.expenzy_uuid, h.amount::text AS amount,
               to_char(h.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS create_time
          FROM holvi_received_payout h ORDER BY h.create_time`,
     );
-    expect(rows.map((row) => [row.expenzy_uuid, row.amount, row.create_time])).toEqual(
-      payouts.map((payout) => [payout.expenzyId, payout.amount, payout.createTime]),
-    );
     const partnerSide = await expenzyPool.query(
-      `SELECT amount::text AS amount FROM expenzy_transaction ORDER BY create_time`,
+      `SELECT id::text AS id, amount::text AS amount,
+              to_char(create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS create_time
+         FROM expenzy_transaction ORDER BY create_time`,
     );
-    expect(partnerSide.rows.map((row) => row.amount)).toEqual(rows.map((row) => row.amount));
+    expect(rows.map((row) => [row.expenzy_uuid, row.amount, row.create_time])).toEqual(
+      partnerSide.rows.map((row) => [row.id, row.amount, row.create_time]),
+    );
   });
 
-  it('MarkProcessing only touches payouts committed in Holvi, and confirms them', async () => {
+  it('MarkProcessing only touches payouts committed in Holvi, and never sends one twice within a list', async () => {
     const activities = await freshHolvi();
     await createPayouts(4);
     const env = new ActivityEnv();
-    const { payouts } = await env.call(activities.FetchTransactions);
-    await env.call(activities.RecordPayout, payouts.slice(0, 2));
-    const result = await env.call(
-      activities.MarkProcessing,
-      payouts.map((payout) => payout.expenzyId),
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    const range = oldestChunk(plan, plan.payoutSeqEnd, 0);
+    await holviPool.query(
+      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+       SELECT expenzy_uuid, create_time::timestamptz, amount::numeric, recipient_account_identifier
+         FROM holvi_pass_payout WHERE pass_id = $1 ORDER BY seq LIMIT 2`,
+      [plan.passId],
     );
-    expect(result).toMatchObject({ marked: 2, skipped: 2, retryLater: 0, failed: [] });
-    const states = await updateCounts();
-    expect(states.filter((row) => row.state === 'processing')).toHaveLength(2);
-    const confirmed = await holviPool.query(
-      'SELECT count(*)::int AS n FROM holvi_received_payout WHERE processing_confirmed_at IS NOT NULL',
-    );
-    expect(confirmed.rows[0].n).toBe(2);
+    expect(await env.call(activities.MarkProcessing, range)).toMatchObject({
+      marked: 2,
+      skipped: 2,
+      retryLater: 0,
+    });
+    await env.call(activities.RecordPayout, plan);
+    // A retry of the same range (or a stray attempt) sends nothing the list already sent.
+    expect(await new ActivityEnv({ attempt: 2 }).call(activities.MarkProcessing, range)).toMatchObject({
+      marked: 2,
+      skipped: 2,
+    });
+    expect(await env.call(activities.MarkProcessing, range)).toMatchObject({ marked: 0, skipped: 4 });
+    expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1, 1]);
   });
 
-  it('MarkProcessing leaves transient failures to the next pass, and fails only when nothing got through', async () => {
+  it('MarkProcessing leaves transient failures to the next pass, whose fresh list sends them again', async () => {
     const activities = await freshHolvi();
     await createPayouts(10);
-    const env = new ActivityEnv();
-    const { payouts } = await env.call(activities.FetchTransactions);
-    await env.call(activities.RecordPayout, payouts);
     knobs.update({ failureRate: 1 });
-    await expect(
-      env.call(
-        activities.MarkProcessing,
-        payouts.map((p) => p.expenzyId),
-      ),
-    ).rejects.toThrow(/all 10 updates failed transiently/);
+    const first = await pass(activities);
+    expect(first.marked).toEqual([expect.objectContaining({ marked: 0, retryLater: 10 })]);
     expect((await updateCounts()).every((row) => row.state_update_count === 0)).toBe(true);
     knobs.update({ failureRate: 0.5 });
-    const partial = await env.call(
-      activities.MarkProcessing,
-      payouts.map((p) => p.expenzyId),
-    );
-    expect(partial.marked + partial.retryLater).toBe(10);
+    const second = await pass(activities);
+    expect(second.marked[0]!.marked + second.marked[0]!.retryLater).toBe(10);
     knobs.update({ failureRate: 0 });
-    const rest = await env.call(
-      activities.MarkProcessing,
-      payouts.map((p) => p.expenzyId),
-    );
-    expect(rest).toMatchObject({ marked: partial.retryLater, skipped: partial.marked });
+    const third = await pass(activities);
+    expect(third.marked[0]).toMatchObject({ marked: second.marked[0]!.retryLater });
     expect((await updateCounts()).every((row) => row.state_update_count === 1)).toBe(true);
   });
 
-  it('a retry after a lost answer (500 after commit) records instead of updating twice', async () => {
+  it('a lost answer (500 after commit) is settled by the next list, never updated twice', async () => {
     const activities = await freshHolvi();
     await createPayouts(5);
-    const env = new ActivityEnv();
-    const { payouts } = await env.call(activities.FetchTransactions);
-    await env.call(activities.RecordPayout, payouts);
     knobs.update({ failAfterCommitRate: 1 });
-    const ids = payouts.map((p) => p.expenzyId);
-    await expect(env.call(activities.MarkProcessing, ids)).rejects.toThrow(/failed transiently/);
+    const first = await pass(activities);
+    expect(first.marked[0]).toMatchObject({ marked: 0, retryLater: 5 });
     knobs.update({ failAfterCommitRate: 0 });
-    const retry = await new ActivityEnv({ attempt: 2 }).call(activities.MarkProcessing, ids);
-    expect(retry).toMatchObject({ marked: 0, alreadyProcessing: 5 });
+    const next = await pass(activities);
+    expect(next.plan).toMatchObject({ payouts: 0, settle: 5 });
+    expect(next.settled).toEqual({ settled: 5, inError: 0 });
+    expect(await confirmedIds()).toHaveLength(5);
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1, 1, 1]);
-  });
-
-  it('crash window "partner applied, our row not confirmed" is settled by the next fetch without a second update', async () => {
-    const activities = await freshHolvi();
-    await createPayouts(3);
-    const env = new ActivityEnv();
-    const { payouts } = await env.call(activities.FetchTransactions);
-    await env.call(activities.RecordPayout, payouts);
-    await partner.updateState(payouts[0]!.expenzyId, 'processing'); // the worker died right after this call
-    const next = await env.call(activities.FetchTransactions);
-    expect(next.payouts.map((p) => p.expenzyId)).toEqual(payouts.slice(1).map((p) => p.expenzyId));
-    const { rows } = await holviPool.query(
-      'SELECT expenzy_uuid FROM holvi_received_payout WHERE processing_confirmed_at IS NOT NULL',
-    );
-    expect(rows.map((row) => row.expenzy_uuid)).toEqual([payouts[0]!.expenzyId]);
-    await env.call(
-      activities.MarkProcessing,
-      next.payouts.map((p) => p.expenzyId),
-    );
-    expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1]);
   });
 
   it('crash window "inserted, not marked" is repaired by the next pass', async () => {
     const activities = await freshHolvi();
     await createPayouts(2);
     const env = new ActivityEnv();
-    const first = await env.call(activities.FetchTransactions);
-    await env.call(activities.RecordPayout, first.payouts); // the worker died before MarkProcessing
-    const second = await env.call(activities.FetchTransactions);
-    expect(second.payouts).toEqual(first.payouts);
-    expect(await env.call(activities.RecordPayout, second.payouts)).toEqual({
-      inserted: 0,
-      alreadyRecorded: 2,
-    });
-    expect(
-      await env.call(
-        activities.MarkProcessing,
-        second.payouts.map((p) => p.expenzyId),
-      ),
-    ).toMatchObject({ marked: 2 });
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    await env.call(activities.RecordPayout, plan); // the worker died before MarkProcessing
+    const second = await pass(activities);
+    expect(second.recorded).toEqual({ inserted: 0 });
+    expect(second.marked[0]).toMatchObject({ marked: 2 });
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1]);
   });
 
-  it('QuarantinePayouts leaves transient failures to a later pass and never sets error twice', async () => {
+  it('a pass whose list is stale (another list was taken since) sends nothing', async () => {
     const activities = await freshHolvi();
-    for (let i = 0; i < 8; i++) {
-      await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed: 'bad_amount' } });
-    }
+    await createPayouts(3);
     const env = new ActivityEnv();
-    const fetched = await env.call(activities.FetchTransactions);
+    const stale = await env.call(activities.FetchTransactions, { pass: 1 });
+    await env.call(activities.RecordPayout, stale);
+    const other = activitiesFor(); // another worker, another run: a newer list
+    const fresh = await new ActivityEnv({}, SYNC_ID).call(other.FetchTransactions, { pass: 1 });
+    expect(fresh.epoch).toBeGreaterThan(stale.epoch);
+    expect(
+      await env.call(activities.MarkProcessing, oldestChunk(stale, stale.payoutSeqEnd, 0)),
+    ).toMatchObject({
+      fenceMoved: true,
+      marked: 0,
+    });
+    expect((await updateCounts()).every((row) => row.state_update_count === 0)).toBe(true);
+    await env.call(other.MarkProcessing, oldestChunk(fresh, fresh.payoutSeqEnd, 0));
+    expect((await updateCounts()).every((row) => row.state_update_count === 1)).toBe(true);
+  });
+
+  it('never settles a row recorded after its list was taken (a stalled fetch around a failed update)', async () => {
+    const activities = await freshHolvi();
+    const env = new ActivityEnv();
+    const stalled = await env.call(activities.FetchTransactions, { pass: 1 }); // lists nothing, then stalls
+    const [late] = await createPayouts(1);
+    // Meanwhile a newer pass records the new payout, and its update fails before applying.
     knobs.update({ failureRate: 1 });
-    await expect(env.call(activities.QuarantinePayouts, fetched.rejected)).rejects.toThrow(
-      /all 8 error updates failed/,
-    );
-    knobs.update({ failureRate: 0.5 });
-    const partial = await new ActivityEnv({ attempt: 2 }).call(
-      activities.QuarantinePayouts,
-      fetched.rejected,
-    );
-    expect(partial.setToError + partial.retryLater).toBe(8);
+    await pass(activitiesFor());
     knobs.update({ failureRate: 0 });
-    const later = await env.call(activities.FetchTransactions);
-    expect(later.rejected).toHaveLength(partial.retryLater);
-    const rest = await env.call(activities.QuarantinePayouts, later.rejected);
-    expect(rest.setToError).toBe(partial.retryLater);
-    expect((await updateCounts()).map((row) => [row.state, row.state_update_count])).toEqual(
-      Array.from({ length: 8 }, () => ['error', 1]),
-    );
+    expect(stalled.settle).toBe(0);
+    // The stalled attempt's later steps: nothing is settled, nothing sent from its stale list.
+    await env.call(activities.RecordPayout, stalled);
+    expect(await confirmedIds()).toEqual([]);
+    // The next pass lists the payout as still notifying and sends it once.
+    const next = await pass(activities);
+    expect(next.plan.settle).toBe(0);
+    expect(await confirmedIds()).toEqual([late]);
+    expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1]);
+  });
+
+  it('refuses a FetchTransactions of a workflow that is not the configured sync', async () => {
+    const activities = await freshHolvi();
+    await createPayouts(2);
+    const error = await new ActivityEnv({}, 'a-stray-sync')
+      .call(activities.FetchTransactions, { pass: 1 })
+      .catch((e: unknown) => e);
+    expect(String(error)).toMatch(/configured SYNC_WORKFLOW_ID is "expenzy-sync-test"/);
+    expect((error as { type?: string }).type).toBe('StraySyncWorkflow');
+    expect((error as { nonRetryable?: boolean }).nonRetryable).toBe(true);
+  });
+
+  it("answers the previous version's payout-list inputs without sending anything", async () => {
+    const activities = await freshHolvi();
+    const ids = await createPayouts(2);
+    const env = new ActivityEnv();
+    const fetchUnfenced = activities.FetchTransactions as unknown as () => Promise<unknown>;
+    const markUnfenced = activities.MarkProcessing as unknown as (ids: string[]) => Promise<unknown>;
+    expect(await env.call(fetchUnfenced)).toEqual({ payouts: [], rejected: [], remaining: 0, settled: 0 });
+    expect(await env.call(markUnfenced, ids)).toMatchObject({ marked: 0, retryLater: 2 });
+    expect((await updateCounts()).every((row) => row.state_update_count === 0)).toBe(true);
   });
 
   it('QuarantinePayouts keeps malformed payouts with their reason and sets them to error once', async () => {
@@ -258,14 +318,15 @@ describe('activities against PostgreSQL and the simulator', () => {
       await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed } });
     }
     await createPayouts(2);
-    const env = new ActivityEnv();
-    const fetched = await env.call(activities.FetchTransactions);
-    expect(fetched.payouts).toHaveLength(2);
-    expect(fetched.rejected).toHaveLength(6);
-    const result = await env.call(activities.QuarantinePayouts, fetched.rejected);
-    expect(result).toEqual({ quarantined: 6, setToError: 5, unsettled: 1, retryLater: 0 });
-    const again = await env.call(activities.FetchTransactions);
-    expect(again.rejected).toEqual([]); // settled ones are not reported again
+    const first = await pass(activities);
+    expect(first.plan).toMatchObject({ payouts: 2, rejected: 6 });
+    expect(first.quarantined).toEqual([
+      { quarantined: 6, setToError: 5, unsettled: 1, retryLater: 0, fenceMoved: false },
+    ]);
+    const again = await pass(activities);
+    expect(again.quarantined).toEqual([
+      { quarantined: 0, setToError: 0, unsettled: 0, retryLater: 0, fenceMoved: false },
+    ]);
     const { rows } = await holviPool.query(
       'SELECT reason, partner_error_set_at IS NOT NULL AS set, partner_error_failure FROM holvi_rejected_payout ORDER BY id',
     );
@@ -273,26 +334,51 @@ describe('activities against PostgreSQL and the simulator', () => {
     expect(rows.filter((row) => row.set)).toHaveLength(5);
     expect(rows.find((row) => !row.set)?.partner_error_failure).toMatch(/unknown id/);
     const states = await expenzyPool.query(
-      `SELECT state, count(*)::int AS n FROM expenzy_transaction GROUP BY state ORDER BY state`,
+      `SELECT state, count(*)::int AS n, max(state_update_count)::int AS max FROM expenzy_transaction GROUP BY state ORDER BY state`,
     );
     expect(states.rows).toEqual([
-      { state: 'error', n: 5 },
-      { state: 'notifying', n: 3 },
+      { state: 'error', n: 5, max: 1 },
+      { state: 'notifying', n: 1, max: 0 }, // bad_id: the partner knows no such id
+      { state: 'processing', n: 2, max: 1 },
     ]);
+  });
+
+  it('QuarantinePayouts leaves transient failures to a later pass and never sets error twice', async () => {
+    const activities = await freshHolvi();
+    for (let i = 0; i < 8; i++) {
+      await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed: 'bad_amount' } });
+    }
+    knobs.update({ failureRate: 0.5 });
+    const first = await pass(activities);
+    expect(first.quarantined[0]!.setToError + first.quarantined[0]!.retryLater).toBe(8);
+    knobs.update({ failureRate: 0 });
+    const second = await pass(activities);
+    expect(second.quarantined[0]!.setToError).toBe(first.quarantined[0]!.retryLater);
+    expect((await updateCounts()).map((row) => [row.state, row.state_update_count])).toEqual(
+      Array.from({ length: 8 }, () => ['error', 1]),
+    );
   });
 });
 
 describe('partner-call hardening', () => {
   let holvi: TestDatabase;
   let pool: pg.Pool;
+  const fences: SyncFence[] = [];
   beforeAll(async () => {
     holvi = await createHolviDatabase();
     pool = new pg.Pool({ connectionString: holvi.appUrl });
   });
   afterAll(async () => {
+    await Promise.all(fences.map((fence) => fence.close()));
     await pool.end();
     await holvi.drop();
   });
+
+  function activitiesWith(expenzy: ExpenzyClient, batchSize = 10) {
+    const fence = new SyncFence({ connectionString: holvi.appUrl, callTimeoutMs: 300, leaseMs: 200 });
+    fences.push(fence);
+    return createActivities(depsFor(pool, expenzy, fence, batchSize));
+  }
 
   it('an oversize list answer fails cleanly with a retryable error', async () => {
     const partnerServer = await startHostilePartner((_req, res) => {
@@ -306,8 +392,10 @@ describe('partner-call hardening', () => {
       pump();
     });
     const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 256 * 1024 });
-    const activities = createActivities({ pool, expenzy, batchSize: 10 });
-    const error = await new ActivityEnv().call(activities.FetchTransactions).catch((e: unknown) => e);
+    const activities = activitiesWith(expenzy);
+    const error = await new ActivityEnv()
+      .call(activities.FetchTransactions, { pass: 1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartnerUnavailableError);
     expect(String(error)).toMatch(/size limit/);
     await expenzy.close();
@@ -317,9 +405,11 @@ describe('partner-call hardening', () => {
   it('a hanging partner fails cleanly with a retryable error after the call timeout', async () => {
     const partnerServer = await startHostilePartner(() => undefined); // never answers
     const expenzy = clientFor(partnerServer.url, { timeoutMs: 300 });
-    const activities = createActivities({ pool, expenzy, batchSize: 10 });
+    const activities = activitiesWith(expenzy);
     const started = Date.now();
-    const error = await new ActivityEnv().call(activities.FetchTransactions).catch((e: unknown) => e);
+    const error = await new ActivityEnv()
+      .call(activities.FetchTransactions, { pass: 1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartnerUnavailableError);
     expect(Date.now() - started).toBeLessThan(2_000);
     await expenzy.close();
@@ -362,9 +452,12 @@ describe('partner-call hardening', () => {
       res.end(req.url?.includes('state=notifying') ? JSON.stringify(listed) : '[]');
     });
     const expenzy = clientFor(partnerServer.url);
-    const activities = createActivities({ pool, expenzy, batchSize: 10 });
-    const fetched = await new ActivityEnv().call(activities.FetchTransactions);
-    expect(fetched.rejected).toEqual([]); // recorded already: a person decides, not the quarantine
+    const activities = activitiesWith(expenzy);
+    const { quarantined } = await pass(activities);
+    expect(quarantined).toEqual([
+      { quarantined: 0, setToError: 0, unsettled: 0, retryLater: 0, fenceMoved: false },
+    ]);
+    expect(partnerServer.requests.filter((request) => !request.url?.includes('?'))).toEqual([]);
     const { rows } = await pool.query(
       'SELECT processing_confirmed_at FROM holvi_received_payout WHERE expenzy_uuid = $1',
       [id],
@@ -375,55 +468,55 @@ describe('partner-call hardening', () => {
   });
 
   it('keeps a malformed payout holding U+0000 without breaking the batch', async () => {
-    const partnerServer = await startHostilePartner((_req, res) => res.writeHead(200).end('[]'));
+    const listed = `[{"id":"x\\u0000y","amount":"1.00","create_time":"bad","recipient_account_identifier":"A\\u0000","state":"notifying"}]`;
+    const partnerServer = await startHostilePartner((req, res) =>
+      res.writeHead(200).end(req.url?.includes('state=notifying') ? listed : '[]'),
+    );
     const expenzy = clientFor(partnerServer.url);
-    const activities = createActivities({ pool, expenzy, batchSize: 10 });
-    const raw = {
-      id: 'x\u0000y',
-      amount: '1.00',
-      create_time: 'bad',
-      recipient_account_identifier: 'A\u0000',
-      state: 'notifying',
-    };
-    const result = await new ActivityEnv().call(activities.QuarantinePayouts, [
-      { expenzyId: 'x\u0000y', reason: 'bad', raw },
-    ]);
-    expect(result.quarantined).toBe(1);
+    const { quarantined } = await pass(activitiesWith(expenzy));
+    expect(quarantined[0]?.quarantined).toBe(1);
     const { rows } = await pool.query(
-      `SELECT expenzy_id, raw->>'recipient_account_identifier' AS recipient FROM holvi_rejected_payout WHERE reason = 'bad'`,
+      `SELECT expenzy_id, raw->>'recipient_account_identifier' AS recipient FROM holvi_rejected_payout WHERE expenzy_id LIKE 'x%'`,
     );
     expect(rows).toEqual([{ expenzy_id: 'x\\u0000y', recipient: 'A\\u0000' }]);
     await expenzy.close();
     await partnerServer.close();
   });
 
-  it('a cancelled MarkProcessing attempt stops sending updates', async () => {
-    const ids = Array.from(
-      { length: 12 },
-      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    );
-    await pool.query(
-      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
-       SELECT id, now(), '1.00', 'A' FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`,
-      [ids],
-    );
+  it('a cancelled MarkProcessing attempt stops sending updates, and its successor waits out its calls', async () => {
+    const listed = Array.from({ length: 12 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      amount: '1.00',
+      create_time: '2026-11-26T10:00:00Z',
+      recipient_account_identifier: 'A',
+      state: 'notifying',
+    }));
     const partnerServer = await startHostilePartner((req, res) => {
+      if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
       const id = req.url?.split('/')[3];
       setTimeout(() => res.writeHead(200).end(JSON.stringify([{ id }])), 200);
     });
     const expenzy = clientFor(partnerServer.url, { maxParallelCalls: 2 });
-    const activities = createActivities({ pool, expenzy, batchSize: 20 });
+    const activities = activitiesWith(expenzy, 20);
     const env = new ActivityEnv();
-    const attempt = env.call(activities.MarkProcessing, ids);
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    await env.call(activities.RecordPayout, plan);
+    const attempt = env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
     setTimeout(() => env.cancel(), 300);
     await attempt.catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(partnerServer.requests.length).toBeLessThanOrEqual(4);
+    const updates = () => partnerServer.requests.filter((request) => !request.url?.includes('?')).length;
+    expect(updates()).toBeLessThanOrEqual(4);
+    // Its calls were cut short: the next holder is asked to wait before it lists.
+    const { rows } = await pool.query<{ quiet: boolean }>(
+      "SELECT quiet_until > clock_timestamp() - interval '1 minute' AS quiet FROM holvi_sync_fence",
+    );
+    expect(rows[0]?.quiet).toBe(true);
     await expenzy.close();
     await partnerServer.close();
   });
 
-  it('keeps the rejected payouts of one pass far below the payload limit', async () => {
+  it("keeps every step's payload small, whatever the partner lists", async () => {
     const big = 'x'.repeat(3_000);
     const listed = Array.from({ length: 500 }, (_, i) => ({ id: `bad-${i}`, amount: '1.00', note: big }));
     const partnerServer = await startHostilePartner((req, res) => {
@@ -431,11 +524,9 @@ describe('partner-call hardening', () => {
       res.end(req.url?.includes('state=notifying') ? JSON.stringify(listed) : '[]');
     });
     const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 8 * 1024 * 1024 });
-    const activities = createActivities({ pool, expenzy, batchSize: 500 });
-    const fetched = await new ActivityEnv().call(activities.FetchTransactions);
-    expect(fetched.rejected.length).toBeGreaterThan(0);
-    expect(fetched.rejected.length).toBeLessThan(500);
-    expect(JSON.stringify(fetched).length).toBeLessThan(300 * 1024);
+    const result = await pass(activitiesWith(expenzy, 500));
+    expect(result.plan.rejected).toBe(500);
+    expect(JSON.stringify(result).length).toBeLessThan(2 * 1024);
     await expenzy.close();
     await partnerServer.close();
   });
@@ -470,15 +561,12 @@ describe('partner-call hardening', () => {
       );
     });
     const expenzy = clientFor(partnerServer.url);
-    const activities = createActivities({ pool, expenzy, batchSize: 10 });
-    const env = new ActivityEnv();
-    const fetched = await env.call(activities.FetchTransactions);
-    expect(fetched.rejected[0]?.reason).toMatch(/is not a uuid/);
-    await env.call(activities.QuarantinePayouts, fetched.rejected);
+    await pass(activitiesWith(expenzy));
     const stored = await pool.query('SELECT reason FROM holvi_rejected_payout WHERE expenzy_id = $1', [
       evilId,
     ]);
     expect(stored.rows).toHaveLength(1);
+    expect(stored.rows[0].reason).toMatch(/is not a uuid/);
     await expect(pool.query('SELECT count(*) FROM holvi_received_payout')).resolves.toBeDefined();
     expect(partnerServer.requests.at(-1)?.url).toBe(`/api/transaction/${encodeURIComponent(evilId)}/`);
     await expenzy.close();
