@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config.js';
 import { runCase, type CaseSpec, type RunContext, type RunResult } from './cases.js';
-import { chartFor } from './figures.js';
+import { chartFor, formatMarkdown } from './figures.js';
 import { chartSvg, renderPng } from './chart.js';
 import type { BenchOptions, PipelineName } from './options.js';
 import { machine, type Machine } from './proc.js';
 import { BenchStack } from './stack.js';
-import { medianFigures, ratio, type Figures } from './stats.js';
+import { maxFigures, medianFigures, minFigures, ratio, type Figures } from './stats.js';
 import { evaluateTargets, type TargetCheck } from './targets.js';
 import { terminateLeftovers } from './temporal-cost.js';
 
@@ -20,10 +20,18 @@ export interface CaseResult {
   spec: CaseSpec;
   /** Median of each figure over the repetitions, per pipeline. */
   median: Partial<Record<PipelineName, Figures>>;
+  /** Smallest and largest value of each figure over the repetitions, per pipeline. */
+  min: Partial<Record<PipelineName, Figures>>;
+  max: Partial<Record<PipelineName, Figures>>;
   /** Median CPU seconds per component, per pipeline. */
   cpuSeconds: Partial<Record<PipelineName, Figures>>;
   /** temporal / direct, figure by figure, on the medians. */
   ratios: Record<string, number | null>;
+  /**
+   * Each pipeline's throughput (median payouts/s) ÷ the ceiling's (median payouts/s) in the
+   * same case; null without a ceiling run. In a stream case the producer sets the rate.
+   */
+  ofCeiling: Partial<Record<PipelineName, number | null>>;
   consistent: boolean;
   runs: RunResult[];
 }
@@ -45,6 +53,9 @@ export interface BenchResult {
     reconcileIntervalMs: number;
     signalMinIntervalMs: number;
     failureRate: number;
+    drainFailureRate: number;
+    /** Calls in flight of the ceiling's client (= maxParallelCalls). */
+    ceilingParallelCalls: number;
     seed: number;
   };
   cases: CaseResult[];
@@ -53,12 +64,22 @@ export interface BenchResult {
   targets: TargetCheck[];
 }
 
+/** 100000 → "100,000". */
+export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 export function caseSpecs(options: BenchOptions): CaseSpec[] {
   const specs: CaseSpec[] = [];
   for (const kind of options.cases) {
     if (kind === 'drain') {
       for (const n of options.sizes) {
-        specs.push({ id: `drain-${n}`, kind, title: `drain ${n}`, n });
+        specs.push({
+          id: `drain-${n}`,
+          kind,
+          title: `drain ${thousands(n)}`,
+          n,
+          failureRate: options.drainFailureRate,
+          ceilingN: n,
+        });
       }
     } else {
       const sleep = kind === 'stream-50' ? 0.02 : 0;
@@ -67,6 +88,8 @@ export function caseSpecs(options: BenchOptions): CaseSpec[] {
         kind,
         title: kind === 'stream-50' ? 'stream 50/s' : 'stream max',
         n: 0,
+        failureRate: options.failureRate,
+        ceilingN: options.ceilingN,
         stream: { sleep, concurrency: 100, seconds: options.streamSeconds },
       });
     }
@@ -76,16 +99,24 @@ export function caseSpecs(options: BenchOptions): CaseSpec[] {
 
 export function summarise(spec: CaseSpec, runs: RunResult[], pipelines: readonly PipelineName[]): CaseResult {
   const median: CaseResult['median'] = {};
+  const min: CaseResult['min'] = {};
+  const max: CaseResult['max'] = {};
   const cpuSeconds: CaseResult['cpuSeconds'] = {};
   for (const pipeline of pipelines) {
     const mine = runs.filter((run) => run.pipeline === pipeline);
     if (mine.length === 0) continue;
     median[pipeline] = medianFigures(mine.map((run) => run.figures));
+    min[pipeline] = minFigures(mine.map((run) => run.figures));
+    max[pipeline] = maxFigures(mine.map((run) => run.figures));
     cpuSeconds[pipeline] = medianFigures(mine.map((run) => run.cpuSeconds));
   }
   const ratios: Record<string, number | null> = {};
   for (const name of Object.keys(median.temporal ?? {})) {
     ratios[name] = ratio(median.temporal?.[name], median.direct?.[name]);
+  }
+  const ofCeiling: CaseResult['ofCeiling'] = {};
+  for (const pipeline of Object.keys(median) as PipelineName[]) {
+    ofCeiling[pipeline] = ratio(median[pipeline]?.payoutsPerSecond, median.ceiling?.payoutsPerSecond);
   }
   return {
     id: spec.id,
@@ -93,8 +124,11 @@ export function summarise(spec: CaseSpec, runs: RunResult[], pipelines: readonly
     title: spec.title,
     spec,
     median,
+    min,
+    max,
     cpuSeconds,
     ratios,
+    ofCeiling,
     consistent: runs.every((run) => run.consistent),
     runs,
   };
@@ -104,6 +138,8 @@ export interface BenchOutput {
   result: BenchResult;
   jsonPath: string;
   pngPath: string;
+  /** The markdown tables (for bench/README.md). */
+  mdPath: string;
 }
 
 /**
@@ -148,6 +184,7 @@ export async function runBench(
     warmup: options.warmup,
     seed: options.seed,
     timeoutMs: options.timeoutSeconds * 1000,
+    parallel: config.EXPENZY_MAX_PARALLEL_CALLS,
     log,
   };
   const cases: CaseResult[] = [];
@@ -202,6 +239,8 @@ export async function runBench(
       reconcileIntervalMs: config.RECONCILE_INTERVAL,
       signalMinIntervalMs: config.SIGNAL_MIN_INTERVAL,
       failureRate: options.failureRate,
+      drainFailureRate: options.drainFailureRate,
+      ceilingParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
       seed: options.seed,
     },
     cases,
@@ -212,11 +251,13 @@ export async function runBench(
 
   const jsonPath = `${base}.json`;
   const pngPath = `${base}.png`;
+  const mdPath = `${base}.md`;
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 1)}\n`);
   const chart = chartFor(result);
   writeFileSync(pngPath, await renderPng(chartSvg(chart.heading, chart.panels)));
+  writeFileSync(mdPath, `${formatMarkdown(result)}\n`);
   rmSync(partialPath, { force: true });
-  return { result, jsonPath, pngPath };
+  return { result, jsonPath, pngPath, mdPath };
 }
 
 function gitState(): BenchResult['git'] {
@@ -238,8 +279,12 @@ function headline(run: RunResult): string {
   const fixed = (value: number | null | undefined, digits = 1) =>
     value === null || value === undefined ? '-' : value.toFixed(digits);
   const common = `peak RSS ${fixed(f.peakRssMiB, 0)} MiB${run.consistent ? '' : `, INCONSISTENT: ${run.failedChecks.join('; ')}`}`;
+  const calls = `${f.listCalls ?? '-'} list calls, ${f.updateCalls ?? '-'} update calls`;
+  if (run.pipeline === 'ceiling') {
+    return `${fixed(f.drainSeconds, 2)} s, ${fixed(f.payoutsPerSecond, 0)} updates/s, ${calls}${run.consistent ? '' : `, INCONSISTENT: ${run.failedChecks.join('; ')}`}`;
+  }
   if (f.drainSeconds !== undefined) {
-    return `${fixed(f.drainSeconds, 2)} s, ${fixed(f.payoutsPerSecond, 0)} payouts/s, ${common}`;
+    return `${fixed(f.drainSeconds, 2)} s, ${fixed(f.payoutsPerSecond, 0)} payouts/s, ${calls}, ${common}`;
   }
   return (
     `${fixed(f.creationRatePerSecond)}/s, ${f.payouts} payouts, p99 recorded ${fixed(f.toRecordedP99Ms, 0)} ms, ` +

@@ -5,13 +5,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { producePayouts } from '../expenzy/producer.js';
+import { sendProcessingUpdates } from './ceiling.js';
 import {
+  callFigures,
   completionTimes,
   createThroughSimulator,
   expenzyCounts,
+  expenzyStates,
   latenciesAndReport,
+  notifyingIds,
   pgNow,
   seedNotifying,
+  simulatorCalls,
   waitConfirmed,
 } from './data.js';
 import type { CaseName, PipelineName } from './options.js';
@@ -24,7 +29,7 @@ const root = new URL('../', import.meta.url).pathname;
 
 /** The sync under test, started fresh for one measured run. */
 interface Target {
-  pipeline: PipelineName;
+  pipeline: Exclude<PipelineName, 'ceiling'>;
   /** Where a webhook goes: the Holvi API, or the baseline's own listener. */
   holviBaseUrl: string;
   /** The process doing the sync: the worker, or the baseline process. */
@@ -41,6 +46,8 @@ export interface RunContext {
   warmup: number;
   seed: number;
   timeoutMs: number;
+  /** Calls in flight for the ceiling: the worker's EXPENZY_MAX_PARALLEL_CALLS. */
+  parallel: number;
   log: (line: string) => void;
 }
 
@@ -142,9 +149,9 @@ async function webhook(target: Target): Promise<void> {
  * over), the pipeline started fresh, `warmup` payouts pushed through it, then the data wiped
  * again so the measured run starts from empty tables with warm processes.
  */
-async function prepare(ctx: RunContext, pipeline: PipelineName, label: string): Promise<Target> {
+async function prepare(ctx: RunContext, spec: CaseSpec, pipeline: Target['pipeline'], label: string) {
   await ctx.stack.truncate();
-  await ctx.stack.restartSimulator();
+  await ctx.stack.restartSimulator(spec.failureRate);
   const target =
     pipeline === 'temporal' ? await startTemporalPipeline(ctx, label) : await startDirectPipeline(ctx);
   try {
@@ -176,12 +183,21 @@ function components(ctx: RunContext, target: Target): Components {
 }
 
 interface Meter {
-  finish(): Promise<{ peakRssMiB: number; sampledPeakRssMiB: number; cpuSeconds: Record<string, number> }>;
+  finish(): Promise<{
+    startRssMiB: number;
+    peakRssMiB: number;
+    sampledPeakRssMiB: number;
+    cpuSeconds: Record<string, number>;
+  }>;
 }
+
+/** Waited after a run's last confirmation before its calls and history are read. */
+const SETTLE_MS = 1_000;
 
 function startMeter(ctx: RunContext, target: Target): Meter {
   const parts = components(ctx, target);
   const peakReset = resetPeak(target.pid);
+  const startRssMiB = memoryOf(target.pid).rssMiB;
   const sampler = sampleRss(target.pid);
   const cpuBefore = cpuSnapshot(parts);
   const selfBefore = process.cpuUsage();
@@ -193,6 +209,7 @@ function startMeter(ctx: RunContext, target: Target): Meter {
       const self = process.cpuUsage(selfBefore);
       cpuSeconds.benchAndProducer = Math.round((self.user + self.system) / 10_000) / 100;
       return {
+        startRssMiB,
         peakRssMiB: peakReset ? memory.peakMiB : sampledPeakRssMiB,
         sampledPeakRssMiB,
         cpuSeconds,
@@ -212,7 +229,6 @@ async function costFigures(
   if (!target.workflowId) {
     return { figures: target.passes ? { passes: (await target.passes()) - passesBefore } : {} };
   }
-  await sleep(1_000); // the workflow task after the last activity, and the wait that follows
   const cost = await temporalCost(ctx.client, target.workflowId, t0);
   const activities = Object.values(cost.activitiesScheduled).reduce((sum, count) => sum + count, 0);
   return {
@@ -252,12 +268,16 @@ async function measureDrain(ctx: RunContext, target: Target, n: number) {
   const { stack } = ctx;
   await seedNotifying(stack.expenzyOwner, n, ctx.seed);
   const passesBefore = (await target.passes?.()) ?? 0;
+  const callsBefore = await simulatorCalls(stack.expenzyUrl);
   const meter = startMeter(ctx, target);
   const t0 = await pgNow(stack.holviOwner);
   await webhook(target);
   const done = await waitConfirmed(stack.holviOwner, n, ctx.timeoutMs, n > 20_000 ? 500 : 100);
   const measured = await meter.finish();
   const drainMs = done.lastConfirmedMs! - t0;
+  // The pass that confirmed the last payout ends (a list that finds nothing is counted too).
+  await sleep(SETTLE_MS);
+  const calls = callFigures(callsBefore, await simulatorCalls(stack.expenzyUrl), n);
   const times = await completionTimes(stack.holviOwner, t0);
   const { cost, figures: costs } = await costFigures(ctx, target, t0, n, 1, passesBefore);
   const check = await latenciesAndReport(stack.holviOwner, stack.expenzyOwner);
@@ -268,6 +288,8 @@ async function measureDrain(ctx: RunContext, target: Target, n: number) {
       allRecordedSeconds: times.recorded[times.recorded.length - 1]! / 1000,
       firstRecordedSeconds: times.recorded[0]! / 1000,
       payoutsPerSecond: n / (drainMs / 1000),
+      ...calls,
+      startRssMiB: measured.startRssMiB,
       peakRssMiB: measured.peakRssMiB,
       sampledPeakRssMiB: measured.sampledPeakRssMiB,
       ...costs,
@@ -290,6 +312,7 @@ export interface StreamShape {
 async function measureStream(ctx: RunContext, target: Target, shape: StreamShape) {
   const { stack } = ctx;
   const passesBefore = (await target.passes?.()) ?? 0;
+  const callsBefore = await simulatorCalls(stack.expenzyUrl);
   const meter = startMeter(ctx, target);
   const t0 = await pgNow(stack.holviOwner);
   const t0Local = Date.now();
@@ -327,6 +350,8 @@ async function measureStream(ctx: RunContext, target: Target, shape: StreamShape
   sampling = false;
   await sampler;
   const measured = await meter.finish();
+  await sleep(SETTLE_MS);
+  const calls = callFigures(callsBefore, await simulatorCalls(stack.expenzyUrl), summary.payoutsCreated);
   const { cost, figures: costs } = await costFigures(
     ctx,
     target,
@@ -354,6 +379,10 @@ async function measureStream(ctx: RunContext, target: Target, shape: StreamShape
       maxBacklog: Math.max(0, ...backlog.map(([, count]) => count)),
       backlogSlopePerSecond: slope(steady),
       drainOutSeconds: Math.max(0, done.lastConfirmedMs! - (t0 + stopMs)) / 1000,
+      // Payouts confirmed per second over the whole run: what the producer asked, if it kept up.
+      payoutsPerSecond: summary.payoutsCreated / ((done.lastConfirmedMs! - t0) / 1000),
+      ...calls,
+      startRssMiB: measured.startRssMiB,
       peakRssMiB: measured.peakRssMiB,
       sampledPeakRssMiB: measured.sampledPeakRssMiB,
       ...costs,
@@ -372,6 +401,10 @@ export interface CaseSpec {
   title: string;
   /** Payouts waiting (drain only). */
   n: number;
+  /** The simulator's failureRate during the case's runs. */
+  failureRate: number;
+  /** Payouts the ceiling pipeline updates in this case (a drain's N). */
+  ceilingN: number;
   stream?: StreamShape;
 }
 
@@ -382,8 +415,9 @@ export async function runCase(
   pipeline: PipelineName,
   repetition: number,
 ): Promise<RunResult> {
+  if (pipeline === 'ceiling') return runCeiling(ctx, spec, repetition);
   const before = loadavg();
-  const target = await prepare(ctx, pipeline, `${spec.id}-${repetition}`);
+  const target = await prepare(ctx, spec, pipeline, `${spec.id}-${repetition}`);
   try {
     const measured = spec.stream
       ? await measureStream(ctx, target, spec.stream)
@@ -404,4 +438,67 @@ export async function runCase(
   } finally {
     await target.stop();
   }
+}
+
+// ---- the ceiling ------------------------------------------------------------------------
+
+/**
+ * The simulator's own update rate: a fresh simulator (same failure rate and seed as the case),
+ * warmed up with `warmup` updates, then `ceilingN` payouts seeded as the drain seeds them and
+ * set to `processing` by ceiling.ts with `parallel` calls in flight. No Holvi process runs.
+ */
+async function runCeiling(ctx: RunContext, spec: CaseSpec, repetition: number): Promise<RunResult> {
+  const { stack } = ctx;
+  const before = loadavg();
+  await stack.truncate();
+  await stack.restartSimulator(spec.failureRate);
+  await createThroughSimulator(stack.expenzyUrl, ctx.warmup);
+  await sendProcessingUpdates(stack.expenzyUrl, await notifyingIds(stack.expenzyOwner), {
+    parallel: ctx.parallel,
+  });
+  await stack.truncate();
+
+  const n = spec.ceilingN;
+  await seedNotifying(stack.expenzyOwner, n, ctx.seed);
+  const ids = await notifyingIds(stack.expenzyOwner);
+  const parts: Components = {
+    simulator: () => {
+      const pid = stack.pid('expenzy');
+      return pid === undefined ? [] : [pid];
+    },
+    postgres: () => stack.postgresPids(),
+  };
+  const callsBefore = await simulatorCalls(stack.expenzyUrl);
+  const cpuBefore = cpuSnapshot(parts);
+  const selfBefore = process.cpuUsage();
+  const outcome = await sendProcessingUpdates(stack.expenzyUrl, ids, { parallel: ctx.parallel });
+  const cpuSeconds = cpuSince(cpuBefore, parts);
+  const self = process.cpuUsage(selfBefore);
+  cpuSeconds.benchAndProducer = Math.round((self.user + self.system) / 10_000) / 100;
+  const calls = callFigures(callsBefore, await simulatorCalls(stack.expenzyUrl), n);
+  const states = await expenzyStates(stack.expenzyOwner);
+  const failedChecks = [
+    ...(states.notifying > 0 ? [`${states.notifying} payouts still notifying`] : []),
+    ...(states.processing !== n ? [`${states.processing} of ${n} payouts processing`] : []),
+    ...(states.maxUpdateCount > 1 ? [`a payout updated ${states.maxUpdateCount} times`] : []),
+    ...(outcome.notApplied > 0 ? [`${outcome.notApplied} updates answered [] (not applied)`] : []),
+  ];
+  return {
+    case: spec.id,
+    pipeline: 'ceiling',
+    repetition,
+    figures: {
+      payouts: n,
+      drainSeconds: outcome.elapsedMs / 1000,
+      payoutsPerSecond: n / (outcome.elapsedMs / 1000),
+      ...calls,
+      parallelCalls: ctx.parallel,
+      maxUpdateCount: states.maxUpdateCount,
+    },
+    cpuSeconds,
+    consistent: failedChecks.length === 0,
+    failedChecks,
+    loadAverage: { before, after: loadavg() },
+    curves: { confirmed: cumulative(outcome.appliedAtMs) },
+  };
 }

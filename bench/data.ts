@@ -145,3 +145,55 @@ export async function latenciesAndReport(holviPool: pg.Pool, expenzyPool: pg.Poo
     maxUpdateCount: report.updates.max,
   };
 }
+
+/** The ids of the payouts still `notifying` at Expenzy (read from its table, not through its API). */
+export async function notifyingIds(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id::text AS id FROM expenzy_transaction WHERE state = 'notifying'`,
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Expenzy's side alone: payouts per state and the most updates one payout received. */
+export async function expenzyStates(
+  pool: pg.Pool,
+): Promise<{ total: number; notifying: number; processing: number; maxUpdateCount: number }> {
+  const { rows } = await pool.query<{
+    total: number;
+    notifying: number;
+    processing: number;
+    max_update_count: number;
+  }>(
+    `SELECT count(*)::int AS total,
+            count(*) FILTER (WHERE state = 'notifying')::int AS notifying,
+            count(*) FILTER (WHERE state = 'processing')::int AS processing,
+            coalesce(max(state_update_count), 0)::int AS max_update_count
+       FROM expenzy_transaction`,
+  );
+  const { total, notifying, processing, max_update_count: maxUpdateCount } = rows[0]!;
+  return { total, notifying, processing, maxUpdateCount };
+}
+
+/** The simulator's public API calls since it started (GET /admin/calls; expenzy/README.md). */
+export interface SimulatorCalls {
+  list: { calls: number; failed: number };
+  update: { calls: number; failed: number };
+}
+
+export async function simulatorCalls(expenzyUrl: string): Promise<SimulatorCalls> {
+  const response = await fetch(`${expenzyUrl}/admin/calls`);
+  if (!response.ok) throw new Error(`GET /admin/calls: ${response.status}`);
+  return (await response.json()) as SimulatorCalls;
+}
+
+/** The calls between two readings, as figures. */
+export function callFigures(before: SimulatorCalls, after: SimulatorCalls, payouts: number) {
+  const updateCalls = after.update.calls - before.update.calls;
+  return {
+    listCalls: after.list.calls - before.list.calls,
+    listCallsFailed: after.list.failed - before.list.failed,
+    updateCalls,
+    updateCallsFailed: after.update.failed - before.update.failed,
+    updateCallsPerPayout: payouts > 0 ? updateCalls / payouts : null,
+  };
+}

@@ -1,13 +1,15 @@
-import type { BenchResult, CaseResult } from './bench.js';
+import { thousands, type BenchResult, type CaseResult } from './bench.js';
 import { colors, type Panel, type Series } from './chart.js';
 import type { RunResult } from './cases.js';
-import type { PipelineName } from './options.js';
+import { pipelineNames, type PipelineName } from './options.js';
 import { median } from './stats.js';
+import type { TargetCheck } from './targets.js';
 
 /** The results as a terminal table (pipelines side by side, with the ratio) and as chart panels. */
 
 interface Row {
   label: string;
+  /** A figure's name, or OF_CEILING: the pipeline's throughput ÷ the ceiling's. */
   key: string;
   digits: number;
   /** Print temporal/direct for this row. */
@@ -16,17 +18,33 @@ interface Row {
   temporalOnly?: boolean;
 }
 
+const OF_CEILING = '÷ceiling';
+
+const throughputRows: Row[] = [
+  { label: 'payouts/s (ceiling: updates/s)', key: 'payoutsPerSecond', digits: 0, ratio: true },
+  { label: 'payouts/s ÷ the ceiling', key: OF_CEILING, digits: 2 },
+];
+
+const callRows: Row[] = [
+  { label: 'partner list calls', key: 'listCalls', digits: 0, ratio: true },
+  { label: 'partner update calls', key: 'updateCalls', digits: 0, ratio: true },
+  { label: 'update calls answered 5xx', key: 'updateCallsFailed', digits: 0 },
+];
+
 const drainRows: Row[] = [
   { label: 'drain time (s)', key: 'drainSeconds', digits: 2, ratio: true },
-  { label: 'payouts/s', key: 'payoutsPerSecond', digits: 0, ratio: true },
+  ...throughputRows,
   { label: 'time to all recorded (s)', key: 'allRecordedSeconds', digits: 2, ratio: true },
   { label: 'time to first recorded (s)', key: 'firstRecordedSeconds', digits: 2, ratio: true },
+  ...callRows,
+  { label: 'RSS of the sync process at start (MiB)', key: 'startRssMiB', digits: 0, ratio: true },
   { label: 'peak RSS of the sync process (MiB)', key: 'peakRssMiB', digits: 0, ratio: true },
 ];
 
 const streamRows: Row[] = [
   { label: 'producer rate (payouts/s)', key: 'creationRatePerSecond', digits: 1 },
   { label: 'payouts created', key: 'payouts', digits: 0 },
+  ...throughputRows,
   { label: 'create→recorded p50 (ms)', key: 'toRecordedP50Ms', digits: 1, ratio: true },
   { label: 'create→recorded p95 (ms)', key: 'toRecordedP95Ms', digits: 1, ratio: true },
   { label: 'create→recorded p99 (ms)', key: 'toRecordedP99Ms', digits: 1, ratio: true },
@@ -39,6 +57,7 @@ const streamRows: Row[] = [
   { label: 'backlog 1 s later (at end)', key: 'backlogAtEnd', digits: 0 },
   { label: 'largest backlog seen', key: 'maxBacklog', digits: 0 },
   { label: 'backlog trend (payouts/s)', key: 'backlogSlopePerSecond', digits: 2 },
+  ...callRows,
   { label: 'peak RSS of the sync process (MiB)', key: 'peakRssMiB', digits: 0, ratio: true },
 ];
 
@@ -73,26 +92,38 @@ const fmt = (value: number | null | undefined, digits: number) =>
   value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
 
 const line = (cells: string[]) =>
-  `${cells[0]!.padEnd(14)}${cells[1]!.padEnd(38)}${cells[2]!.padStart(11)}${cells[3]!.padStart(11)}${cells[4]!.padStart(9)}`;
+  `${cells[0]!.padEnd(14)}${cells[1]!.padEnd(40)}${cells[2]!.padStart(11)}${cells[3]!.padStart(11)}` +
+  `${cells[4]!.padStart(11)}${cells[5]!.padStart(9)}`;
+
+/** A row's cell for one pipeline: '' where the pipeline has no such figure (or did not run). */
+function cell(result: CaseResult, pipeline: PipelineName, row: Row): string {
+  if (row.temporalOnly && pipeline !== 'temporal') return '';
+  if (row.key === OF_CEILING) {
+    const value = result.ofCeiling?.[pipeline];
+    return value === undefined ? '' : fmt(value, row.digits);
+  }
+  const figures = result.median[pipeline];
+  if (!figures || !(row.key in figures)) return '';
+  return fmt(figures[row.key], row.digits);
+}
 
 function caseLines(result: CaseResult): string[] {
   const rows = [...(result.kind === 'drain' ? drainRows : streamRows), ...costRows];
   const lines: string[] = [];
   rows.forEach((row, i) => {
-    const t = result.median.temporal?.[row.key];
-    const d = row.temporalOnly ? undefined : result.median.direct?.[row.key];
     const r = row.ratio ? result.ratios[row.key] : undefined;
     lines.push(
       line([
         i === 0 ? result.title : '',
         row.label,
-        fmt(t, row.digits),
-        row.temporalOnly ? '' : fmt(d, row.digits),
-        row.ratio ? `${fmt(r, 2)}${r == null ? '' : '×'}` : '',
+        cell(result, 'temporal', row),
+        cell(result, 'direct', row),
+        cell(result, 'ceiling', row),
+        row.ratio && r != null ? `${fmt(r, 2)}×` : '',
       ]),
     );
   });
-  for (const pipeline of ['temporal', 'direct'] as PipelineName[]) {
+  for (const pipeline of pipelineNames) {
     const cpu = result.cpuSeconds[pipeline];
     if (!cpu) continue;
     const parts = Object.entries(cpu).map(([name, seconds]) => `${name} ${fmt(seconds, 1)}`);
@@ -105,23 +136,41 @@ function caseLines(result: CaseResult): string[] {
   return lines;
 }
 
-export function formatTable(result: BenchResult): string {
-  const { machine, settings, options } = result;
-  const header = [
-    `expenzy-sync bench — medians of ${options.repeat} run(s) per case and pipeline; stream ${options.streamSeconds} s; ` +
-      `failure rate ${settings.failureRate}; batch ${settings.fetchBatchSize}; parallel calls ${settings.maxParallelCalls}; seed ${settings.seed}`,
+function settingsLine(result: BenchResult): string {
+  const { settings, options } = result;
+  const drainRate = settings.drainFailureRate ?? settings.failureRate;
+  return (
+    `medians of ${options.repeat} run(s) per case and pipeline; stream ${options.streamSeconds} s; ` +
+    `failure rate ${drainRate} (drains), ${settings.failureRate} (streams); batch ${settings.fetchBatchSize}; ` +
+    `parallel calls ${settings.maxParallelCalls}; seed ${settings.seed}`
+  );
+}
+
+function machineLine(result: BenchResult): string {
+  const { machine } = result;
+  return (
     `machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, ` +
-      `load average ${machine.loadAverage.join(' ')} at start, ${result.loadAverageAtEnd.join(' ')} at end`,
+    `load average ${machine.loadAverage.join(' ')} at start, ${result.loadAverageAtEnd.join(' ')} at end`
+  );
+}
+
+const verdict = (t: TargetCheck) => (t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED');
+const targetValue = (t: TargetCheck) => fmt(t.value, t.value !== null && Math.abs(t.value) < 10 ? 2 : 0);
+
+export function formatTable(result: BenchResult): string {
+  const header = [
+    `expenzy-sync bench — ${settingsLine(result)}`,
+    machineLine(result),
     '',
-    line(['case', 'figure', 'temporal', 'direct', 'ratio']),
-    '-'.repeat(83),
+    line(['case', 'figure', 'temporal', 'direct', 'ceiling', 't/d']),
+    '-'.repeat(96),
   ];
   const body = result.cases.flatMap((c) => [...caseLines(c), '']);
   const targets = [
     'targets',
     ...result.targets.map(
       (t) =>
-        `  [${t.met === null ? ' n/a' : t.met ? ' MET' : 'MISS'}] ${t.target}: ${fmt(t.value, t.value !== null && Math.abs(t.value) < 10 ? 2 : 0)} (${t.limit})`,
+        `  [${t.met === null ? ' n/a' : t.met ? ' MET' : 'MISS'}] ${t.target}: ${targetValue(t)} (${t.limit})`,
     ),
   ];
   const failures = (result.failures ?? []).map(
@@ -130,17 +179,145 @@ export function formatTable(result: BenchResult): string {
   return [...header, ...body, ...targets, ...failures].join('\n');
 }
 
-/** Markdown version of the main figures, for bench/README.md and the issue note. */
+/** "median (min–max)" when the runs differ, else the median alone; '–' when missing. */
+function spread(result: CaseResult, pipeline: PipelineName, key: string, digits: number): string {
+  const mid = result.median[pipeline]?.[key];
+  if (mid === undefined || mid === null) return '–';
+  const lo = result.min?.[pipeline]?.[key];
+  const hi = result.max?.[pipeline]?.[key];
+  const text = fmt(mid, digits);
+  if (lo == null || hi == null || fmt(lo, digits) === fmt(hi, digits)) return text;
+  return `${text} (${fmt(lo, digits)}–${fmt(hi, digits)})`;
+}
+
+const mdRow = (cells: string[]) => `| ${cells.join(' | ')} |`;
+
+/**
+ * The markdown for bench/README.md: what ran, a table of the drains and one of the streams
+ * (median over the runs, min–max in brackets, every throughput ÷ the ceiling of the same case),
+ * the targets, then every figure's median.
+ */
 export function formatMarkdown(result: BenchResult): string {
-  const out = ['| case | figure | temporal | direct | ratio |', '| --- | --- | ---: | ---: | ---: |'];
+  const out: string[] = [];
+  const commit = result.git
+    ? `${result.git.commit.slice(0, 7)}${result.git.dirty ? ' (with changes)' : ''}`
+    : '?';
+  out.push(
+    `Run of ${result.startedAt.slice(0, 16).replace('T', ' ')}–${(result.finishedAt ?? '').slice(11, 16)} UTC, ` +
+      `commit ${commit}: ${settingsLine(result)}. ${machineLine(result)}.`,
+    '',
+  );
+  const present = (c: CaseResult) => pipelineNames.filter((p) => c.median[p] !== undefined);
+  const drains = result.cases.filter((c) => c.kind === 'drain');
+  if (drains.length > 0) {
+    out.push(
+      mdRow([
+        'drain',
+        'pipeline',
+        'payouts/s',
+        '÷ ceiling',
+        'drain time (s)',
+        'list calls',
+        'update calls',
+        'peak RSS (MiB)',
+        'history events / payout',
+      ]),
+      mdRow(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    );
+    for (const c of drains) {
+      present(c).forEach((pipeline, i) => {
+        out.push(
+          mdRow([
+            i === 0 ? c.title : '',
+            pipeline +
+              (c.runs.some((r) => r.pipeline === pipeline && !r.consistent) ? ' (NOT CONSISTENT)' : ''),
+            spread(c, pipeline, 'payoutsPerSecond', 0),
+            fmt(c.ofCeiling?.[pipeline], 2),
+            spread(c, pipeline, 'drainSeconds', 2),
+            spread(c, pipeline, 'listCalls', 0),
+            spread(c, pipeline, 'updateCalls', 0),
+            spread(c, pipeline, 'peakRssMiB', 0),
+            spread(c, pipeline, 'historyEventsPerPayout', 3),
+          ]),
+        );
+      });
+    }
+    out.push('');
+  }
+  const streams = result.cases.filter((c) => c.kind !== 'drain');
+  if (streams.length > 0) {
+    out.push(
+      mdRow([
+        'stream',
+        'pipeline',
+        'payouts/s',
+        '÷ ceiling',
+        'create→processing p99 (ms)',
+        'create→recorded p99 (ms)',
+        'backlog at end',
+        'list calls',
+        'history events / payout',
+      ]),
+      mdRow(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    );
+    for (const c of streams) {
+      present(c).forEach((pipeline, i) => {
+        out.push(
+          mdRow([
+            i === 0 ? c.title : '',
+            pipeline === 'ceiling' ? `ceiling (${thousands(c.spec.ceilingN)} updates)` : pipeline,
+            spread(c, pipeline, 'payoutsPerSecond', pipeline === 'ceiling' ? 0 : 1),
+            fmt(c.ofCeiling?.[pipeline], pipeline === 'ceiling' ? 2 : 3),
+            spread(c, pipeline, 'toProcessingP99Ms', 0),
+            spread(c, pipeline, 'toRecordedP99Ms', 0),
+            spread(c, pipeline, 'backlogAtEnd', 0),
+            spread(c, pipeline, 'listCalls', 0),
+            spread(c, pipeline, 'historyEventsPerPayout', 3),
+          ]),
+        );
+      });
+    }
+    out.push('');
+  }
+  if (result.targets.length > 0) {
+    out.push(mdRow(['target', 'value', 'limit', '']), mdRow(['---', '---:', '---', '---']));
+    for (const t of result.targets) {
+      out.push(mdRow([t.target, targetValue(t), t.limit, t.met ? verdict(t) : `**${verdict(t)}**`]));
+    }
+    out.push('');
+  }
+  for (const f of result.failures ?? []) {
+    out.push(`- FAILED RUN ${f.case} ${f.pipeline} ${f.repetition}: ${f.error}`);
+  }
+  out.push(
+    '<details><summary>every figure (medians)</summary>',
+    '',
+    formatDetailsMarkdown(result),
+    '',
+    '</details>',
+  );
+  return out.join('\n');
+}
+
+/** Every figure's median, pipelines side by side, with temporal/direct. */
+export function formatDetailsMarkdown(result: BenchResult): string {
+  const out = [
+    '| case | figure | temporal | direct | ceiling | temporal/direct |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
   for (const c of result.cases) {
     const rows = [...(c.kind === 'drain' ? drainRows : streamRows), ...costRows];
     rows.forEach((row, i) => {
-      const t = c.median.temporal?.[row.key];
-      const d = row.temporalOnly ? undefined : c.median.direct?.[row.key];
       const r = row.ratio ? c.ratios[row.key] : undefined;
       out.push(
-        `| ${i === 0 ? c.title : ''} | ${row.label} | ${fmt(t, row.digits)} | ${row.temporalOnly ? '' : fmt(d, row.digits)} | ${row.ratio ? `${fmt(r, 2)}${r == null ? '' : '×'}` : ''} |`,
+        mdRow([
+          i === 0 ? c.title : '',
+          row.label,
+          cell(c, 'temporal', row),
+          cell(c, 'direct', row),
+          cell(c, 'ceiling', row),
+          row.ratio && r != null ? `${fmt(r, 2)}×` : '',
+        ]),
       );
     });
   }
@@ -156,7 +333,8 @@ function medianRun(runs: RunResult[], key: string): RunResult | undefined {
   );
 }
 
-const pipelineColor = (pipeline: PipelineName) => (pipeline === 'temporal' ? colors.temporal : colors.direct);
+const pipelineColor = (pipeline: PipelineName) =>
+  pipeline === 'temporal' ? colors.temporal : pipeline === 'direct' ? colors.direct : colors.extra;
 
 export function chartFor(result: BenchResult): { heading: string; panels: Panel[] } {
   const panels: Panel[] = [];
@@ -171,6 +349,14 @@ export function chartFor(result: BenchResult): { heading: string; panels: Panel[
         );
         const toSeconds = (points: [number, number][] = []) =>
           points.map(([ms, count]) => [ms / 1000, count] as [number, number]);
+        if (pipeline === 'ceiling') {
+          series.push({
+            label: `ceiling: updates applied, no Holvi work (${fmt(run?.figures.drainSeconds, 1)} s)`,
+            color: pipelineColor(pipeline),
+            points: toSeconds(run?.curves.confirmed),
+          });
+          continue;
+        }
         series.push({
           label: `${pipeline}: confirmed processing (${fmt(run?.figures.drainSeconds, 1)} s)`,
           color: pipelineColor(pipeline),
@@ -184,14 +370,14 @@ export function chartFor(result: BenchResult): { heading: string; panels: Panel[
         });
       }
       panels.push({
-        title: `Drain of ${c.spec.n} payouts (one webhook)`,
-        note: 'payouts done vs time since the webhook; the run nearest the median drain time',
+        title: `Drain of ${thousands(c.spec.n)} payouts (one webhook)`,
+        note: 'payouts done vs time since the webhook (ceiling: since its first call); the run nearest the median',
         xLabel: 'seconds since the webhook',
         yLabel: 'payouts',
         series,
       });
     } else {
-      for (const pipeline of pipelines) {
+      for (const pipeline of pipelines.filter((p) => p !== 'ceiling')) {
         const run = medianRun(
           c.runs.filter((r) => r.pipeline === pipeline),
           'toProcessingP99Ms',
@@ -226,7 +412,7 @@ export function chartFor(result: BenchResult): { heading: string; panels: Panel[
   if (streams.length > 0) {
     const series: Series[] = [];
     for (const c of streams) {
-      for (const pipeline of [...new Set(c.runs.map((run) => run.pipeline))]) {
+      for (const pipeline of [...new Set(c.runs.map((run) => run.pipeline))].filter((p) => p !== 'ceiling')) {
         const run = medianRun(
           c.runs.filter((r) => r.pipeline === pipeline),
           'toProcessingP99Ms',

@@ -3,7 +3,11 @@ import type { ExternalDatabases, StackPorts } from './stack.js';
 
 export const caseNames = ['drain', 'stream-50', 'stream-max'] as const;
 export type CaseName = (typeof caseNames)[number];
-export const pipelineNames = ['temporal', 'direct'] as const;
+/**
+ * temporal: webhook → API → workflow → worker (the product); direct: the same activities in one
+ * process (direct-baseline.ts); ceiling: a plain client sending the updates alone (ceiling.ts).
+ */
+export const pipelineNames = ['temporal', 'direct', 'ceiling'] as const;
 export type PipelineName = (typeof pipelineNames)[number];
 
 export interface BenchOptions {
@@ -16,7 +20,12 @@ export interface BenchOptions {
   /** Payouts pushed through before each measured case (then wiped), so nothing is cold. */
   warmup: number;
   seed: number;
+  /** Share of partner updates answered 500 (the simulator's failureRate) in the stream cases. */
   failureRate: number;
+  /** The same, in the drain cases (the ceiling of a case runs at its case's rate). */
+  drainFailureRate: number;
+  /** Payouts the ceiling updates in a stream case (in a drain case: the drain's N). */
+  ceilingN: number;
   outDir: string;
   stackDir: string;
   ports: StackPorts;
@@ -34,14 +43,18 @@ export interface BenchOptions {
 }
 
 export const usage = `usage: npx tsx bench/run.ts [options]   (make bench; every option also as an env variable)
-  --n N[,N…]            payouts waiting for the drain, one drain case per size (N, 10000)
+  --n N[,N…]            payouts waiting for the drain, one drain case per size
+                        (N, 1000,10000,100000)
   --repeat R            runs of each case and pipeline; medians are quoted (BENCH_REPEAT, 3)
   --stream-seconds S    length of each stream case (BENCH_STREAM_SECONDS, 60)
   --cases LIST          drain,stream-50,stream-max (BENCH_CASES, all)
-  --pipelines LIST      temporal,direct (BENCH_PIPELINES, both)
+  --pipelines LIST      temporal,direct,ceiling (BENCH_PIPELINES, all three)
   --warmup W            payouts synced and wiped before each measured run (BENCH_WARMUP, 200)
   --seed S              EXPENZY_SEED and the drain's data (EXPENZY_SEED, 42)
   --failure-rate F      share of partner updates answered 500 (EXPENZY_FAILURE_RATE, 0.05)
+  --drain-failure-rate F  the same for the drain cases only (BENCH_DRAIN_FAILURE_RATE, --failure-rate)
+  --ceiling-n C         payouts the ceiling updates in a stream case; in a drain case it updates
+                        the drain's N (BENCH_CEILING_N, 10000)
   --out DIR             where the JSON and PNG go (BENCH_OUT, bench/results)
   --stack-dir DIR       the bench stack's STACK_DIR (BENCH_STACK_DIR, bench/.stack)
   --port-base P         ports P…P+5 for pg, temporal, temporal UI, expenzy, api, worker metrics
@@ -60,6 +73,14 @@ function whole(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) {
     throw new OptionError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function share(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value > 1) {
+    throw new OptionError(`${name} must be a number from 0 to 1, got "${raw}"`);
   }
   return value;
 }
@@ -96,6 +117,8 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
         warmup: { type: 'string' },
         seed: { type: 'string' },
         'failure-rate': { type: 'string' },
+        'drain-failure-rate': { type: 'string' },
+        'ceiling-n': { type: 'string' },
         out: { type: 'string' },
         'stack-dir': { type: 'string' },
         'port-base': { type: 'string' },
@@ -116,7 +139,7 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
     return [`--${flag}`, fallback];
   };
 
-  const [sizeName, sizeRaw] = pick('n', 'N', '10000');
+  const [sizeName, sizeRaw] = pick('n', 'N', '1000,10000,100000');
   const sizes = sizeRaw.split(',').map((size) => whole(sizeName, size.trim(), 1, 10_000_000));
   const repeat = whole(...pick('repeat', 'BENCH_REPEAT', '3'), 1, 100);
   const streamSeconds = whole(...pick('stream-seconds', 'BENCH_STREAM_SECONDS', '60'), 1, 3600);
@@ -124,11 +147,11 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
   const pipelines = list(...pick('pipelines', 'BENCH_PIPELINES', pipelineNames.join(',')), pipelineNames);
   const warmup = whole(...pick('warmup', 'BENCH_WARMUP', '200'), 1, 100_000);
   const seed = whole(...pick('seed', 'EXPENZY_SEED', '42'), 0, 2 ** 31 - 1);
-  const [rateName, rateRaw] = pick('failure-rate', 'EXPENZY_FAILURE_RATE', '0.05');
-  const failureRate = Number(rateRaw);
-  if (!/^\d+(\.\d+)?$/.test(rateRaw) || failureRate > 1) {
-    throw new OptionError(`${rateName} must be a number from 0 to 1, got "${rateRaw}"`);
-  }
+  const failureRate = share(...pick('failure-rate', 'EXPENZY_FAILURE_RATE', '0.05'));
+  const drainFailureRate = share(
+    ...pick('drain-failure-rate', 'BENCH_DRAIN_FAILURE_RATE', String(failureRate)),
+  );
+  const ceilingN = whole(...pick('ceiling-n', 'BENCH_CEILING_N', '10000'), 1, 10_000_000);
   const [, outDir] = pick('out', 'BENCH_OUT', `${root}bench/results`);
   const [, stackDir] = pick('stack-dir', 'BENCH_STACK_DIR', `${root}bench/.stack`);
   const [baseName, baseRaw] = pick('port-base', 'BENCH_PORT_BASE', '');
@@ -155,6 +178,8 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
     warmup,
     seed,
     failureRate,
+    drainFailureRate,
+    ceilingN,
     outDir,
     stackDir,
     ports,

@@ -1,5 +1,6 @@
-// make bench: the sync's throughput, latency and Temporal cost, against a direct baseline.
-// Usage: npx tsx bench/run.ts [--n 10000] [--repeat 3] [--stream-seconds 60] … (--help; bench/README.md)
+// make bench: the sync's throughput, latency and Temporal cost, against a direct baseline and
+// the partner's own ceiling (a plain client's update rate), all in the same run.
+// Usage: npx tsx bench/run.ts [--n 1000,10000,100000] [--repeat 3] … (--help; bench/README.md)
 //        npx tsx bench/run.ts --from bench/results/FILE.json   (table, markdown and PNG again)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runBench, type BenchResult } from './bench.js';
@@ -31,7 +32,6 @@ if (options === 'help') {
   process.exit(0);
 }
 
-const { result, jsonPath, pngPath } = await runBench(options);
-process.stdout.write(`\n${formatTable(result)}\n\n`);
-if (process.env.BENCH_MARKDOWN) process.stdout.write(`${formatMarkdown(result)}\n\n`);
-process.stdout.write(`results: ${jsonPath}\nchart:   ${pngPath}\n`);
+const { result, jsonPath, pngPath, mdPath } = await runBench(options);
+process.stdout.write(`\n${formatTable(result)}\n\n${formatMarkdown(result)}\n\n`);
+process.stdout.write(`results:  ${jsonPath}\nchart:    ${pngPath}\nmarkdown: ${mdPath}\n`);

@@ -149,9 +149,15 @@ export class BenchStack {
     await this.sh(['down'], { STACK_SERVICES: this.services });
   }
 
-  /** A fresh simulator: its seeded generator starts over, so the same faults come in the same order. */
-  async restartSimulator(): Promise<void> {
-    await this.sh(['restart', 'expenzy']);
+  /**
+   * A fresh simulator: its seeded generator starts over, so the same faults come in the same
+   * order; its call counts start at 0. `failureRate` overrides EXPENZY_FAILURE_RATE for this start.
+   */
+  async restartSimulator(failureRate?: number): Promise<void> {
+    await this.sh(
+      ['restart', 'expenzy'],
+      failureRate === undefined ? {} : { EXPENZY_FAILURE_RATE: String(failureRate) },
+    );
   }
 
   async startPipeline(workflowId: string): Promise<void> {

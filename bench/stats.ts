@@ -18,6 +18,20 @@ export type Figures = Record<string, number | null>;
 
 /** The median of each figure over the runs (a figure missing or null in every run stays null). */
 export function medianFigures(runs: Figures[]): Figures {
+  return reduceFigures(runs, median);
+}
+
+/** The smallest of each figure over the runs (null when missing or null in every run). */
+export function minFigures(runs: Figures[]): Figures {
+  return reduceFigures(runs, (values) => Math.min(...values));
+}
+
+/** The largest of each figure over the runs (null when missing or null in every run). */
+export function maxFigures(runs: Figures[]): Figures {
+  return reduceFigures(runs, (values) => Math.max(...values));
+}
+
+function reduceFigures(runs: Figures[], reduce: (values: number[]) => number): Figures {
   const names = [...new Set(runs.flatMap((run) => Object.keys(run)))];
   return Object.fromEntries(
     names.map((name) => {
@@ -25,7 +39,7 @@ export function medianFigures(runs: Figures[]): Figures {
         const value = run[name];
         return typeof value === 'number' && Number.isFinite(value) ? [value] : [];
       });
-      return [name, values.length > 0 ? median(values) : null];
+      return [name, values.length > 0 ? reduce(values) : null];
     }),
   );
 }

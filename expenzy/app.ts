@@ -1,8 +1,10 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import type pg from 'pg';
+import { CallCounts } from './calls.js';
 import type { Knobs } from './knobs.js';
 import { createPayoutStore } from './payouts.js';
+import { adminCallRoutes } from './routes/admin/calls.js';
 import { adminKnobRoutes } from './routes/admin/knobs.js';
 import { adminPayoutRoutes } from './routes/admin/payouts.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,10 +24,12 @@ export const expenzyApp: FastifyPluginAsync<Omit<ExpenzyAppOptions, 'logger'>> =
   { pool, knobs, adminEnabled },
 ) => {
   const store = createPayoutStore(pool);
+  const calls = new CallCounts();
   await app.register(formbody);
   await app.register(healthRoutes);
-  await app.register(transactionRoutes, { prefix: '/api/transaction', store, knobs });
+  await app.register(transactionRoutes, { prefix: '/api/transaction', store, knobs, calls });
   if (adminEnabled) {
+    await app.register(adminCallRoutes, { prefix: '/admin', calls });
     await app.register(adminKnobRoutes, { prefix: '/admin', knobs });
     await app.register(adminPayoutRoutes, { prefix: '/admin', store, knobs });
   }

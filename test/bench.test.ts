@@ -8,14 +8,26 @@ import type { RunResult } from '../bench/cases.js';
 import { chartSvg, niceStep, renderPng } from '../bench/chart.js';
 import { chartFor, formatMarkdown, formatTable } from '../bench/figures.js';
 import { benchOptionsFrom, OptionError, type BenchOptions } from '../bench/options.js';
-import { cdf, cumulative, median, medianFigures, percentiles, ratio, slope } from '../bench/stats.js';
+import {
+  cdf,
+  cumulative,
+  maxFigures,
+  median,
+  medianFigures,
+  minFigures,
+  percentiles,
+  ratio,
+  slope,
+} from '../bench/stats.js';
 import { evaluateTargets } from '../bench/targets.js';
 import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './support/databases.js';
 import { freePort } from './support/free-port.js';
 
 // The bench's pure parts, then the whole harness at a tiny size (200 payouts, 3-second streams,
-// one repetition) on a stack of its own: fresh databases on the suite's PostgreSQL, the suite's
-// Temporal server, and the simulator, worker and API started by scripts/stack.sh on free ports.
+// one repetition, the three pipelines) on a stack of its own: fresh databases on the suite's
+// PostgreSQL, the suite's Temporal server, and the simulator, worker and API started by
+// scripts/stack.sh on free ports. No assertion on how fast anything is: only that every figure
+// exists and is sane.
 
 const canBind = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -41,6 +53,8 @@ describe('bench: pure parts', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(medianFigures([{ a: 1, b: null }, { a: 3, b: null }, { a: 2 }])).toEqual({ a: 2, b: null });
+    expect(minFigures([{ a: 1, b: null }, { a: 3 }, { a: 2 }])).toEqual({ a: 1, b: null });
+    expect(maxFigures([{ a: 1, b: null }, { a: 3 }, { a: 2 }])).toEqual({ a: 3, b: null });
     expect(ratio(3, 2)).toBe(1.5);
     expect(ratio(3, 0)).toBeNull();
     expect(ratio(null, 2)).toBeNull();
@@ -75,6 +89,22 @@ describe('bench: pure parts', () => {
       'drain',
     ]);
     expect(options).toMatchObject({ sizes: [100_000], repeat: 3, cases: ['drain'], label: 'n100000' });
+    expect(benchOptionsFrom({}, [])).toMatchObject({
+      sizes: [1_000, 10_000, 100_000],
+      repeat: 3,
+      pipelines: ['temporal', 'direct', 'ceiling'],
+      failureRate: 0.05,
+      drainFailureRate: 0.05,
+      ceilingN: 10_000,
+    });
+    expect(benchOptionsFrom({ EXPENZY_FAILURE_RATE: '0.2' }, [])).toMatchObject({
+      failureRate: 0.2,
+      drainFailureRate: 0.2,
+    });
+    expect(
+      benchOptionsFrom({ EXPENZY_FAILURE_RATE: '0' }, ['--drain-failure-rate', '0.05', '--ceiling-n', '500']),
+    ).toMatchObject({ failureRate: 0, drainFailureRate: 0.05, ceilingN: 500 });
+    expect(() => benchOptionsFrom({}, ['--drain-failure-rate', '2'])).toThrow(OptionError);
     const sizes = benchOptionsFrom({}, ['--n', '10000,100000', '--port-base', '40000']) as BenchOptions;
     expect(sizes.sizes).toEqual([10_000, 100_000]);
     expect(sizes.ports).toMatchObject({ pg: 40_000, workerMetrics: 40_005 });
@@ -84,17 +114,24 @@ describe('bench: pure parts', () => {
       'stream-50',
       'stream-max',
     ]);
+    // The ceiling of a drain updates the drain's N; a stream's, --ceiling-n.
+    expect(caseSpecs(sizes).map((spec) => [spec.title, spec.ceilingN, spec.failureRate])).toEqual([
+      ['drain 10,000', 10_000, 0.05],
+      ['drain 100,000', 100_000, 0.05],
+      ['stream 50/s', 10_000, 0.05],
+      ['stream max', 10_000, 0.05],
+    ]);
     expect(benchOptionsFrom({}, ['--help'])).toBe('help');
     expect(() => benchOptionsFrom({}, ['--cases', 'soak'])).toThrow(OptionError);
     expect(() => benchOptionsFrom({ N: '0' }, [])).toThrow(OptionError);
   });
 
-  it('summarises runs into medians, ratios and targets, as a table and a PNG', async () => {
-    const options = benchOptionsFrom({}, ['--cases', 'drain,stream-50']) as BenchOptions;
+  it('summarises runs into medians, ranges, ratios and targets, as a table, markdown and a PNG', async () => {
+    const options = benchOptionsFrom({}, ['--cases', 'drain,stream-50', '--n', '10000']) as BenchOptions;
     const [drain, stream] = caseSpecs(options);
     const run = (
       spec: typeof drain,
-      pipeline: 'temporal' | 'direct',
+      pipeline: 'temporal' | 'direct' | 'ceiling',
       figures: RunResult['figures'],
     ): RunResult => ({
       case: spec!.id,
@@ -123,25 +160,50 @@ describe('bench: pure parts', () => {
     const drainResult = summarise(
       drain!,
       [
-        run(drain, 'temporal', { drainSeconds: 12, historyEventsPerPayout: 0.05, peakRssMiB: 400 }),
-        run(drain, 'temporal', { drainSeconds: 14, historyEventsPerPayout: 0.05, peakRssMiB: 410 }),
-        run(drain, 'direct', { drainSeconds: 10, peakRssMiB: 200 }),
+        run(drain, 'temporal', {
+          drainSeconds: 12,
+          payoutsPerSecond: 800,
+          listCalls: 3,
+          historyEventsPerPayout: 0.05,
+          peakRssMiB: 400,
+        }),
+        run(drain, 'temporal', {
+          drainSeconds: 14,
+          payoutsPerSecond: 700,
+          listCalls: 4,
+          historyEventsPerPayout: 0.05,
+          peakRssMiB: 410,
+        }),
+        run(drain, 'direct', { drainSeconds: 10, payoutsPerSecond: 1000, peakRssMiB: 200 }),
+        run(drain, 'ceiling', { drainSeconds: 8, payoutsPerSecond: 1250, listCalls: 0, updateCalls: 10_520 }),
       ],
-      ['temporal', 'direct'],
+      ['temporal', 'direct', 'ceiling'],
     );
     expect(drainResult.median.temporal!.drainSeconds).toBe(13);
+    expect(drainResult.min.temporal!.drainSeconds).toBe(12);
+    expect(drainResult.max.temporal!.drainSeconds).toBe(14);
     expect(drainResult.ratios.drainSeconds).toBeCloseTo(1.3);
+    expect(drainResult.ofCeiling.temporal).toBeCloseTo(750 / 1250);
+    expect(drainResult.ofCeiling.direct).toBeCloseTo(0.8);
+    expect(drainResult.ofCeiling.ceiling).toBe(1);
     const streamResult = summarise(
       stream!,
-      [run(stream, 'temporal', { toRecordedP99Ms: 600, toProcessingP99Ms: 900, backlogAtEnd: 0 })],
-      ['temporal', 'direct'],
+      [run(stream, 'temporal', { toRecordedP99Ms: 600, toProcessingP99Ms: 300, backlogAtEnd: 0 })],
+      ['temporal', 'direct', 'ceiling'],
     );
+    expect(streamResult.ofCeiling).toEqual({ temporal: null });
     const result = {
       startedAt: '2026-11-26T10:00:00.000Z',
       machine: { nproc: 2, cpuModel: 'x', memoryGiB: 24, node: 'v20', loadAverage: [1, 1, 1], uptime: '' },
       loadAverageAtEnd: [1, 1, 1],
       options: { repeat: 2, streamSeconds: 60 },
-      settings: { failureRate: 0.05, fetchBatchSize: 500, maxParallelCalls: 16, seed: 42 },
+      settings: {
+        failureRate: 0.05,
+        drainFailureRate: 0.05,
+        fetchBatchSize: 500,
+        maxParallelCalls: 16,
+        seed: 42,
+      },
       cases: [drainResult, streamResult],
       targets: [],
     } as unknown as BenchResult;
@@ -149,17 +211,28 @@ describe('bench: pure parts', () => {
     const verdict = (text: string) => targets.find((t) => t.target.includes(text))?.met;
     expect(verdict('within 1.5×')).toBe(true);
     expect(verdict('history events per payout')).toBe(true);
+    expect(verdict('throughput ÷ the ceiling')).toBe(false);
     expect(verdict('p99 create→recorded')).toBe(false);
     expect(verdict('p99 create→processing')).toBe(true);
     result.targets = targets;
     const table = formatTable(result);
     expect(table).toContain('drain time (s)');
     expect(table).toContain('1.30×');
+    expect(table).toMatch(/payouts\/s ÷ the ceiling\s+0\.60\s+0\.80\s+1\.00/);
     expect(table).toContain('[MISS] stream 50/s: p99 create→recorded');
-    expect(formatMarkdown(result)).toContain('| drain 10000 | drain time (s) | 13.00 | 10.00 | 1.30× |');
+    const markdown = formatMarkdown(result);
+    expect(markdown).toContain(
+      '| drain 10,000 | temporal | 750 (700–800) | 0.60 | 13.00 (12.00–14.00) | 4 (3–4) |',
+    );
+    expect(markdown).toContain('|  | ceiling | 1250 | 1.00 | 8.00 | 0 | 10520 | – | – |');
+    expect(markdown).toContain('| drain 10,000 | drain time (s) | 13.00 | 10.00 | 8.00 | 1.30× |');
+    expect(markdown).toContain('**MISSED**');
     const chart = chartFor(result);
+    expect(chart.panels[0]!.series.map((series) => series.label)).toContain(
+      'ceiling: updates applied, no Holvi work (8.0 s)',
+    );
     expect(chart.panels.map((panel) => panel.title)).toEqual([
-      'Drain of 10000 payouts (one webhook)',
+      'Drain of 10,000 payouts (one webhook)',
       'stream 50/s: end-to-end latency distribution',
       'Backlog during the streams',
     ]);
@@ -177,6 +250,7 @@ describe('bench: the harness end to end at a tiny size', () => {
   let result: BenchResult;
   let jsonPath: string;
   let pngPath: string;
+  let mdPath: string;
 
   beforeAll(async () => {
     holvi = await createHolviDatabase();
@@ -187,10 +261,12 @@ describe('bench: the harness end to end at a tiny size', () => {
       repeat: 1,
       streamSeconds: 3,
       cases: ['drain', 'stream-50'],
-      pipelines: ['temporal', 'direct'],
+      pipelines: ['temporal', 'direct', 'ceiling'],
       warmup: 20,
       seed: 7,
       failureRate: 0.05,
+      drainFailureRate: 0.1,
+      ceilingN: 150,
       outDir: join(dir, 'results'),
       stackDir: join(dir, 'stack'),
       ports: {
@@ -208,8 +284,8 @@ describe('bench: the harness end to end at a tiny size', () => {
       temporalAddress: inject('temporalAddress'),
       taskQueue: `bench-test-${process.pid}-${Date.now()}`,
     };
-    ({ result, jsonPath, pngPath } = await runBench(options, () => undefined));
-  }, 180_000);
+    ({ result, jsonPath, pngPath, mdPath } = await runBench(options, () => undefined));
+  }, 240_000);
 
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
@@ -217,13 +293,48 @@ describe('bench: the harness end to end at a tiny size', () => {
     await expenzy?.drop();
   });
 
-  it('writes the JSON with every figure, for both pipelines, and the PNG', () => {
+  it('writes the JSON with every figure, for the three pipelines, the PNG and the markdown', () => {
     expect(JSON.parse(readFileSync(jsonPath, 'utf8'))).toMatchObject({ tool: 'expenzy-sync bench' });
     expect(readFileSync(pngPath).subarray(1, 4).toString()).toBe('PNG');
     expect(result.cases.map((c) => c.id)).toEqual(['drain-200', 'stream-50']);
     expect(result.cases.every((c) => c.consistent)).toBe(true);
+    expect(result.failures).toEqual([]);
     expect(result.machine.nproc).toBeGreaterThan(0);
-    expect(result.settings).toMatchObject({ failureRate: 0.05, seed: 7, fetchBatchSize: 500 });
+    expect(result.settings).toMatchObject({
+      failureRate: 0.05,
+      drainFailureRate: 0.1,
+      seed: 7,
+      fetchBatchSize: 500,
+      maxParallelCalls: 16,
+      ceilingParallelCalls: 16,
+    });
+    const markdown = readFileSync(mdPath, 'utf8');
+    expect(markdown).toContain('| drain 200 | temporal |');
+    expect(markdown).toContain('|  | ceiling |');
+    expect(markdown).toContain('| stream 50/s | temporal |');
+  });
+
+  it('measures the ceiling: every payout updated once by a plain client, no list call', () => {
+    for (const [c, n] of [
+      [result.cases[0]!, 200],
+      [result.cases[1]!, 150],
+    ] as const) {
+      const ceiling = c.median.ceiling!;
+      expect(ceiling.payouts).toBe(n);
+      expect(ceiling.payoutsPerSecond).toBeCloseTo(n / ceiling.drainSeconds!, 5);
+      expect(ceiling.parallelCalls).toBe(16);
+      expect(ceiling.listCalls).toBe(0);
+      expect(ceiling.updateCalls).toBe(n + ceiling.updateCallsFailed!);
+      expect(ceiling.maxUpdateCount).toBe(1);
+      expect(c.ofCeiling.ceiling).toBe(1);
+      expect(c.runs.find((run) => run.pipeline === 'ceiling')!.curves.confirmed!.at(-1)![1]).toBe(n);
+      for (const pipeline of ['temporal', 'direct'] as const) {
+        expect(c.ofCeiling[pipeline]).toBeGreaterThan(0);
+        expect(c.ofCeiling[pipeline]).toBeCloseTo(
+          c.median[pipeline]!.payoutsPerSecond! / ceiling.payoutsPerSecond!,
+        );
+      }
+    }
   });
 
   it('measures the drain on both pipelines, with the Temporal cost from the server', () => {
@@ -234,8 +345,17 @@ describe('bench: the harness end to end at a tiny size', () => {
       expect(figures.drainSeconds).toBeGreaterThan(0);
       expect(figures.payoutsPerSecond).toBeCloseTo(200 / figures.drainSeconds!, 5);
       expect(figures.peakRssMiB).toBeGreaterThan(20);
+      expect(figures.peakRssMiB).toBeGreaterThanOrEqual(figures.startRssMiB! - 1);
       expect(figures.passes).toBeGreaterThanOrEqual(1);
       expect(figures.maxUpdateCount).toBe(1);
+      // Counted by the simulator: at least one list, at least one update per payout, and the 500s.
+      expect(figures.listCalls).toBeGreaterThanOrEqual(1);
+      expect(figures.updateCalls).toBeGreaterThanOrEqual(200);
+      expect(figures.updateCallsFailed).toBeGreaterThanOrEqual(0);
+      expect(figures.updateCallsFailed).toBeLessThan(figures.updateCalls!);
+      const { min, max } = drain;
+      expect(min[pipeline]!.drainSeconds).toBeLessThanOrEqual(figures.drainSeconds!);
+      expect(max[pipeline]!.drainSeconds).toBeGreaterThanOrEqual(figures.drainSeconds!);
     }
     const t = drain.median.temporal!;
     expect(t.signalsPerWebhook).toBe(1);
@@ -253,7 +373,10 @@ describe('bench: the harness end to end at a tiny size', () => {
     for (const pipeline of ['temporal', 'direct'] as const) {
       const f = stream.median[pipeline]!;
       expect(f.payouts).toBeGreaterThan(10);
-      expect(f.creationRatePerSecond).toBeGreaterThan(3);
+      expect(f.creationRatePerSecond).toBeGreaterThan(0);
+      expect(f.payoutsPerSecond).toBeGreaterThan(0);
+      expect(f.listCalls).toBeGreaterThanOrEqual(1);
+      expect(f.updateCalls).toBeGreaterThanOrEqual(f.payouts!);
       expect(f.toRecordedP50Ms).toBeGreaterThan(0);
       expect(f.toRecordedP50Ms!).toBeLessThanOrEqual(f.toRecordedP99Ms!);
       expect(f.toRecordedP99Ms!).toBeLessThanOrEqual(f.toRecordedMaxMs!);

@@ -1,10 +1,19 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { CallCounts, CallOperation } from '../calls.js';
 import { publicApiFaults, sendFailure } from '../faults.js';
 import type { Knobs } from '../knobs.js';
 import type { PayoutStore } from '../payouts.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const settableStates = ['processing', 'error'];
+
+// Fastify names the list route with or without its trailing slash (prefix + '/').
+const operationOf: Record<string, CallOperation> = {
+  '/api/transaction': 'list',
+  '/api/transaction/': 'list',
+  '/api/transaction/:id/': 'update',
+  '/api/transaction/count': 'count',
+};
 
 const sendJsonText = (reply: FastifyReply, body: string) =>
   reply.type('application/json; charset=utf-8').send(body);
@@ -19,11 +28,17 @@ const countsSchema = {
 } as const;
 
 /** The partner's public API, under /api/transaction, warts included. */
-export const transactionRoutes: FastifyPluginAsync<{ store: PayoutStore; knobs: Knobs }> = async (
-  app,
-  { store, knobs },
-) => {
+export const transactionRoutes: FastifyPluginAsync<{
+  store: PayoutStore;
+  knobs: Knobs;
+  calls: CallCounts;
+}> = async (app, { store, knobs, calls }) => {
   app.addHook('onRequest', publicApiFaults(knobs));
+  // Every answered call is counted, faults included (GET /admin/calls).
+  app.addHook('onResponse', async (request, reply) => {
+    const operation = operationOf[request.routeOptions.url ?? ''];
+    if (operation) calls.add(operation, reply.statusCode);
+  });
 
   // A read behind POST, all payouts at once, no pagination.
   app.post<{ Querystring: { state?: string } }>(

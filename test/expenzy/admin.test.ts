@@ -28,6 +28,7 @@ describe('admin routes disabled', () => {
     ['POST', '/admin/payouts'],
     ['GET', '/admin/payouts'],
     ['POST', '/admin/reset'],
+    ['GET', '/admin/calls'],
   ] as const)('%s %s answers 404 like an unknown path', async (method, url) => {
     const { app } = await expenzy.start({}, { adminEnabled: false });
     await insertPayout(expenzy.pool);
@@ -225,5 +226,45 @@ describe('POST /admin/reset', () => {
       processing_num_transactions: 0,
       max_update_count: 0,
     });
+  });
+});
+
+describe('GET /admin/calls', () => {
+  it('counts the public API calls per operation since start, failures (5xx) included', async () => {
+    const { app } = await expenzy.start();
+    const id = await insertPayout(expenzy.pool);
+    expect((await app.inject('/admin/calls')).json()).toEqual({
+      list: { calls: 0, failed: 0 },
+      update: { calls: 0, failed: 0 },
+      count: { calls: 0, failed: 0 },
+    });
+
+    await listPayouts(app, 'notifying');
+    await listPayouts(app);
+    await updatePayout(app, id, 'processing');
+    await updatePayout(app, id); // 404: no state given; counted, not failed
+    await app.inject({
+      method: 'PATCH',
+      url: '/admin/knobs',
+      payload: { failureRate: 1, listFailureRate: 1 },
+    });
+    await updatePayout(app, id, 'processing');
+    await listPayouts(app);
+    await countPayouts(app);
+    await app.inject({ method: 'POST', url: '/admin/outage', payload: { seconds: 60 } });
+    await countPayouts(app);
+
+    expect((await app.inject('/admin/calls')).json()).toEqual({
+      list: { calls: 3, failed: 1 },
+      update: { calls: 3, failed: 1 },
+      count: { calls: 2, failed: 1 },
+    });
+  });
+
+  it('starts over with a new simulator', async () => {
+    const first = await expenzy.start();
+    await listPayouts(first.app);
+    const second = await expenzy.start();
+    expect((await second.app.inject('/admin/calls')).json()).toMatchObject({ list: { calls: 0 } });
   });
 });
