@@ -1,3 +1,4 @@
+import parseMs, { type StringValue } from 'ms';
 import { z } from 'zod';
 import { RECONCILE_INTERVAL_BOUNDS } from './shared.js';
 
@@ -5,25 +6,32 @@ import { RECONCILE_INTERVAL_BOUNDS } from './shared.js';
  * Every setting of Holvi's services, read from the environment once and validated:
  * a bad value stops start-up with a message naming the variable.
  */
+/**
+ * Durations in the `ms` package's forms, the ones Temporal's own options take: `500ms`, `100 ms`,
+ * `30s`, `2m`, `1h`, `24h`, `1d`. A bare number other than 0 is refused: it used to mean seconds
+ * here and means milliseconds to `ms`, so a unit removes the doubt.
+ */
 const duration = (fallbackMs: number, bounds: { minMs?: number; maxMs?: number } = {}) =>
   z
     .string()
     .optional()
     .transform((value, ctx) => {
       if (value === undefined || value === '') return fallbackMs;
-      const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-      if (!match) {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration such as 500ms, 30s or 2m` });
+      const text = value.trim();
+      const ms = /^0+(?:\.0+)?$/.test(text) ? 0 : /^[\d.]+$/.test(text) ? NaN : parseMs(text as StringValue);
+      if (!Number.isFinite(ms) || ms < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${value}" is not a duration with a unit such as 500ms, 30s, 2m or 1h`,
+        });
         return z.NEVER;
       }
-      const factor = { ms: 1, s: 1_000, m: 60_000 }[match[2] ?? 's'] ?? 1_000;
-      const ms = Math.round(Number(match[1]) * factor);
       const { minMs = 0, maxMs = Infinity } = bounds;
       if (ms < minMs || ms > maxMs) {
         ctx.addIssue({ code: 'custom', message: `"${value}" is outside ${minMs} ms to ${maxMs} ms` });
         return z.NEVER;
       }
-      return ms;
+      return Math.round(ms);
     });
 
 const int = (fallback: number, min: number, max: number) =>
