@@ -17,6 +17,9 @@
 #   STACK_SERVICES="postgres temporal expenzy"  up/down/status only these
 #   HOLVI_DATABASE_URL=…                         the caller provides the databases (also set
 #                                                HOLVI_MIGRATION_DATABASE_URL, EXPENZY_DATABASE_URL)
+#   EXPENZY_API_BASE_URL=https://…               an external partner: the simulator is left out, and
+#                                                `up` checks the partner with a call that changes
+#                                                nothing (tools/partner-check.ts) before the worker starts
 #   PGPORT, TEMPORAL_ADDRESS, STACK_TEMPORAL_UI_PORT, EXPENZY_PORT, HOLVI_API_PORT,
 #   WORKER_METRICS_PORT                          move a service (the services read the same names)
 # Every other setting (EXPENZY_FAILURE_RATE, RECONCILE_INTERVAL, LOG_LEVEL, …) reaches the services
@@ -44,7 +47,13 @@ wire_environment() {
     export EXPENZY_DATABASE_URL="${EXPENZY_DATABASE_URL:-postgres://expenzy:expenzy@127.0.0.1:$PGPORT/expenzy}"
   fi
   export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
-  export EXPENZY_API_BASE_URL="${EXPENZY_API_BASE_URL:-http://127.0.0.1:${EXPENZY_PORT:-5001}}"
+  local simulator_url="http://127.0.0.1:${EXPENZY_PORT:-5001}"
+  export EXPENZY_API_BASE_URL="${EXPENZY_API_BASE_URL:-$simulator_url}"
+  # Any other URL than the simulator's is a partner that this script neither starts nor stops.
+  case "${EXPENZY_API_BASE_URL%/}" in
+    "$simulator_url" | "http://localhost:${EXPENZY_PORT:-5001}") EXTERNAL_PARTNER="" ;;
+    *) EXTERNAL_PARTNER=1 ;;
+  esac
   export HOLVI_API_BASE_URL="${HOLVI_API_BASE_URL:-http://127.0.0.1:${HOLVI_API_PORT:-5002}}"
   API_URL="http://127.0.0.1:${HOLVI_API_PORT:-5002}"
   WORKER_URL="http://127.0.0.1:${WORKER_METRICS_PORT:-5003}"
@@ -57,12 +66,33 @@ select_services() {
   for name in "${ALL_SERVICES[@]}"; do
     [[ "$wanted" == *" $name "* ]] || continue
     [[ "$name" == postgres && -n "$EXTERNAL_DB" ]] && continue
+    # An external partner takes the simulator's place: checked, never started or stopped (`down`
+    # still stops a simulator that an earlier `up` started).
+    [[ "$name" == expenzy && -n "$EXTERNAL_PARTNER" && "${COMMAND:-}" != down ]] && name=partner
     SERVICES+=("$name")
   done
 }
 
 known_service() {
   [[ " ${ALL_SERVICES[*]} " == *" ${1:-} "* ]] || die "unknown service '${1:-}' (one of: ${ALL_SERVICES[*]})"
+  [[ "$1" != expenzy || -z "$EXTERNAL_PARTNER" || "${COMMAND:-}" == stop || "${COMMAND:-}" == kill ]] ||
+    die "EXPENZY_API_BASE_URL=$EXPENZY_API_BASE_URL is an external partner: there is no simulator to $COMMAND"
+}
+
+# The services run TypeScript through tsx from node_modules: without it, say what to run (exit 2).
+require_installed() {
+  [[ -f "$ROOT/node_modules/.package-lock.json" && -d "$ROOT/node_modules/tsx" ]] && return 0
+  echo "error: node_modules is not installed: run 'make setup' (or 'bash scripts/install.sh') first" >&2
+  exit 2
+}
+
+# check_partner: the external partner answers the list call (it changes nothing at the partner).
+check_partner() {
+  say "checking the partner at $EXPENZY_API_BASE_URL (list of notifying payouts)"
+  if ! (cd "$ROOT" && timeout 60 node --import tsx tools/partner-check.ts); then
+    echo "error: the partner at $EXPENZY_API_BASE_URL did not answer (EXPENZY_API_BASE_URL, EXPENZY_API_KEY)" >&2
+    return 1
+  fi
 }
 
 # TEMPORAL_CLI: the temporal binary, installed on first use.
@@ -181,6 +211,7 @@ start_service() {
   case "$name" in
     postgres) start_postgres; return ;;
     migrate) run_migrations; return ;;
+    partner) check_partner; return ;;
   esac
   if healthy "$name"; then
     echo "$name: already running"
@@ -237,7 +268,7 @@ stop_service() {
   local name="$1" pid
   case "$name" in
     postgres) bash "$ROOT/scripts/postgres.sh" stop; return ;;
-    migrate) return 0 ;;
+    migrate | partner) return 0 ;;
   esac
   if pid="$(running_pid "$name")"; then
     say "stopping $name (pid $pid)"
@@ -285,6 +316,10 @@ cmd_restart() {
 service_state() {
   local name="$1"
   if [[ "$name" == migrate ]]; then echo "one-shot"; return; fi
+  if [[ "$name" == partner ]]; then
+    if check_partner >/dev/null 2>&1; then echo "external, answers"; else echo "external, NOT ANSWERING"; fi
+    return
+  fi
   local pid_file="$PID_DIR/$name.pid"
   [[ "$name" == postgres ]] && pid_file="$STACK_DIR/postgres/data/postmaster.pid"
   if healthy "$name"; then
@@ -305,7 +340,7 @@ cmd_status() {
     state="$(service_state "$name")"
     pid="$(running_pid "$name" 2>/dev/null || echo -)"
     printf '%-9s %-34s %s\n' "$name" "$state" "$pid"
-    [[ "$state" == healthy* || "$state" == one-shot ]] || all_ok=1
+    [[ "$state" == healthy* || "$state" == one-shot || "$state" == "external, answers" ]] || all_ok=1
   done
   return "$all_ok"
 }
@@ -329,6 +364,7 @@ print_urls() {
       postgres) echo "PostgreSQL        127.0.0.1:$PGPORT (databases holvi, expenzy)" ;;
       temporal) echo "Temporal          $TEMPORAL_ADDRESS, Web UI http://127.0.0.1:$TEMPORAL_UI_PORT" ;;
       expenzy) echo "Expenzy           $EXPENZY_API_BASE_URL (simulator; admin routes enabled)" ;;
+      partner) echo "Expenzy           $EXPENZY_API_BASE_URL (external partner: checked, not started here)" ;;
       worker) echo "Worker metrics    $WORKER_URL/metrics" ;;
       api) echo "Holvi API         $API_URL (GET /payout/count, webhook /expenzy/webhook/)" ;;
     esac
@@ -348,9 +384,13 @@ usage() {
   die "usage: stack.sh up|down|status|urls|env|start SERVICE|stop SERVICE|restart SERVICE|kill SERVICE|logs [SERVICE]"
 }
 
+COMMAND="${1:-}"
 wire_environment
 select_services
-case "${1:-}" in
+case "$COMMAND" in
+  up | start | restart) require_installed ;;
+esac
+case "$COMMAND" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
