@@ -10,8 +10,9 @@ concurrency ?= 1
 sleep_between_payouts ?= 0.02
 # make logs service=api
 service ?=
-# make replay history=path/to/history.json
+# make replay history=path/to/history.json, or workflow=ID (fetched from Temporal)
 history ?=
+workflow ?=
 
 # Every target that runs project code installs first: on a fresh clone any target works as the
 # first command. A second run only checks (about 2 s).
@@ -89,7 +90,7 @@ bench: ## measure throughput and latency
 	$(INSTALL)
 	npx tsx bench/run.ts
 
-replay: ## make replay history=FILE: replay a workflow history against the current workflow code
-	@[[ -n "$(history)" ]] || { echo "usage: make replay history=path/to/history.json" >&2; exit 2; }
+replay: ## make replay history=FILE | workflow=ID: replay a history against the current workflow code
+	@[[ -n "$(history)$(workflow)" ]] || { echo "usage: make replay history=path/to/history.json  (or workflow=expenzy-sync)" >&2; exit 2; }
 	@$(INSTALL) >&2
-	npx tsx tools/replay.ts "$(history)"
+	npx tsx tools/replay.ts $(if $(workflow),--workflow-id "$(workflow)","$(history)")

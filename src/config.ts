@@ -1,6 +1,7 @@
 import parseMs, { type StringValue } from 'ms';
 import { z } from 'zod';
 import { RECONCILE_INTERVAL_BOUNDS } from './shared.js';
+import { temporalConnectionFromEnv, type TemporalConnection } from './temporal/connection.js';
 
 /**
  * Every setting of Holvi's services, read from the environment once and validated:
@@ -61,8 +62,10 @@ const schema = z.object({
   EXPENZY_CALL_TIMEOUT: duration(10_000),
   EXPENZY_MAX_RESPONSE_BYTES: int(256 * 1024 * 1024, 1024, 2 ** 31 - 1),
   EXPENZY_WEBHOOK_TOKEN: optionalSecret,
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Read with the rest of the Temporal settings (profiles, TLS, API key) by temporalConnectionFromEnv.
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('expenzy-sync'),
   SYNC_WORKFLOW_ID: z.string().min(1).default('expenzy-sync'),
   RECONCILE_INTERVAL: duration(30_000, RECONCILE_INTERVAL_BOUNDS),
@@ -81,7 +84,12 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.output<typeof schema>;
+export type Config = Omit<z.output<typeof schema>, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> & {
+  /** As resolved from the profile and the variables. */
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  temporal: TemporalConnection;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -90,7 +98,18 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  let temporal: TemporalConnection;
+  try {
+    temporal = temporalConnectionFromEnv(present);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(
+      `invalid configuration:\n  Temporal connection (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, TEMPORAL_TLS_*): ${reason}`,
+    );
+  }
+  return { ...result.data, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, temporal };
 }

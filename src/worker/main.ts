@@ -25,7 +25,7 @@ const metrics = createSyncMetrics(registry);
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
 const expenzy = expenzyClientFromConfig(config, metrics.observePartnerCall);
 
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect(config.temporal.connectionOptions);
 const worker = await createSyncWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
@@ -41,7 +41,7 @@ const metricsServer = await startMetricsServer({
 });
 
 const client = new Client({
-  connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+  connection: await Connection.connect(config.temporal.connectionOptions),
   namespace: config.TEMPORAL_NAMESPACE,
 });
 await announceWorker(client, config);
@@ -49,6 +49,7 @@ await announceWorker(client, config);
 logger.info(
   {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    temporal: config.temporal.describe,
     metrics: `http://${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics`,
   },
   'worker started',
