@@ -121,6 +121,8 @@ service_command() {
         --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" --namespace default --log-level warn)
       ;;
     expenzy) CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" node --import tsx expenzy/server.ts) ;;
+    # The owner role is the migrate step's alone: the API and the worker never see it.
+    worker | api) CMD=(env -u HOLVI_MIGRATION_DATABASE_URL node --import tsx "$(entrypoint "$1")") ;;
     *) CMD=(node --import tsx "$(entrypoint "$1")") ;;
   esac
 }

@@ -61,6 +61,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('gives the owner role to the migrate step only: api and worker hold no owner credentials', () => {
+    const owner = services.migrate!.environment!.HOLVI_MIGRATION_DATABASE_URL;
+    expect(owner).toMatch(/holvi_owner/);
+    for (const [name, service] of entries.filter(([n]) => n !== 'migrate')) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        expect(variable, `${name} sets ${variable}`).not.toBe('HOLVI_MIGRATION_DATABASE_URL');
+        expect(String(value), `${name}: ${variable}`).not.toMatch(/holvi_owner/);
+      }
+    }
+  });
+
   it('starts migrations before the api and the worker', () => {
     for (const name of ['api', 'worker']) {
       expect(services[name]!.depends_on?.migrate?.condition).toBe('service_completed_successfully');

@@ -23,7 +23,9 @@ export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 /** Throws an Error that names the file or profile at fault (unknown profile, bad TOML, missing certificate). */
 export function temporalConnectionFromEnv(env: Record<string, string | undefined>): TemporalConnection {
   const vars = Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
   const loaded = loadClientConnectConfig({ overrideEnvVars: vars });
   const address = loaded.connectionOptions.address ?? DEFAULT_TEMPORAL_ADDRESS;

@@ -29,7 +29,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EXPENZY_CALL_TIMEOUT: '3' })).toThrow(
       /EXPENZY_CALL_TIMEOUT: "3" is not a duration with a unit/,
     );
-    expect(() => loadConfig({ RECONCILE_INTERVAL: '999ms' })).toThrow(/RECONCILE_INTERVAL: "999ms" is outside/);
+    expect(() => loadConfig({ RECONCILE_INTERVAL: '999ms' })).toThrow(
+      /RECONCILE_INTERVAL: "999ms" is outside/,
+    );
     expect(() => loadConfig({ RECONCILE_INTERVAL: '25h' })).toThrow(/RECONCILE_INTERVAL: "25h" is outside/);
     expect(() => loadConfig({ RECONCILE_INTERVAL: '-1s' })).toThrow(/not a duration/);
   });
