@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../src/config.js';
-import { workflowsPath } from '../src/worker/create-worker.js';
+import { workflowSource } from '../src/worker/create-worker.js';
 
 /**
  * Replays workflow histories (exported with `temporal workflow show --output json`) against
@@ -21,7 +21,7 @@ export async function replayFiles(paths: string[]): Promise<{ file: string; erro
   for (const file of await expand(paths)) {
     try {
       const history = historyFromJSON(JSON.parse(await readFile(file, 'utf8')));
-      await Worker.runReplayHistory({ workflowsPath }, history);
+      await Worker.runReplayHistory(workflowSource(), history);
       results.push({ file });
     } catch (error) {
       results.push({
@@ -45,7 +45,7 @@ export async function replayFromServer(
   try {
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath }, history, workflowId);
+    await Worker.runReplayHistory(workflowSource(), history, workflowId);
     return { file };
   } catch (error) {
     return { file, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
