@@ -22,7 +22,12 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# @temporalio/core-bridge ships its native library for every platform and its Rust sources
+# (about 120 MiB): keep this architecture's library only.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+  && find node_modules/@temporalio/core-bridge/releases -mindepth 1 -maxdepth 1 \
+    ! -name "$(uname -m)-unknown-linux-gnu" -exec rm -rf {} + \
+  && rm -rf node_modules/@temporalio/core-bridge/sdk-core node_modules/@temporalio/core-bridge/src
 
 FROM ${NODE_IMAGE} AS runtime
 # tini reaps zombies and passes SIGTERM on to node, so that a stopping worker drains its

@@ -18,7 +18,7 @@ workflow ?=
 # first command. A second run only checks (about 2 s).
 INSTALL := bash scripts/install.sh
 
-.PHONY: help install setup up down status logs call load report demo test lint chaos bench replay
+.PHONY: help install build setup up down status logs call load report demo test lint chaos bench replay
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -26,6 +26,10 @@ help: ## list the targets
 
 install: ## install what is missing: node_modules, the temporal CLI, PostgreSQL (scripts/install.sh)
 	$(INSTALL)
+
+build: ## the production build in dist/ (tsc, prebuilt workflow bundle, migrations): what the image runs
+	$(INSTALL)
+	npm run build
 
 # `setup` empties both databases. A running Expenzy simulator then has no table: it creates it
 # again at its next start (scripts/stack.sh restart expenzy). Temporal's state is kept.
