@@ -79,6 +79,8 @@ const schema = z.object({
    * for at most this much more wait on a webhook's answer (bench/README.md).
    */
   SIGNAL_MIN_INTERVAL: duration(100),
+  /** How long /readyz stays ready while Temporal does not answer (routes/health.ts says why). */
+  READY_TEMPORAL_GRACE: duration(30_000, { maxMs: 60 * 60_000 }),
   /**
    * How long a stopping worker (SIGTERM in a rollout) lets running activities finish before it
    * cancels them: above EXPENZY_CALL_TIMEOUT, so that a partner call in flight completes and its
