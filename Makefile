@@ -24,7 +24,7 @@ help: ## list the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-install: ## install what is missing: node_modules, the temporal CLI, PostgreSQL (scripts/install.sh)
+install: ## install what is missing: node_modules, the temporal CLI, hadolint, PostgreSQL (scripts/install.sh)
 	$(INSTALL)
 
 build: ## the production build in dist/ (tsc, prebuilt workflow bundle, migrations): what the image runs
@@ -76,8 +76,8 @@ demo: ## install, start the stack, make 300 payouts, wait for a clean report; le
 # run after the rest, one at a time, so that they do not load the machine for each other.
 HEAVY_TESTS := test/chaos.test.ts test/bench.test.ts
 
-test: ## install, lint, then the whole test suite (it starts its own PostgreSQL and Temporal)
-	$(INSTALL)
+test: ## install (with the test tools), lint, then the whole test suite (it starts its own PostgreSQL and Temporal)
+	$(INSTALL) --test
 	@$(MAKE) --no-print-directory lint
 	npx vitest run $(addprefix --exclude ,$(HEAVY_TESTS))
 	npx vitest run --no-file-parallelism $(HEAVY_TESTS)

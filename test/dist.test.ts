@@ -10,6 +10,7 @@ import { migrateExpenzy } from '../expenzy/db.js';
 import { Knobs } from '../expenzy/knobs.js';
 import { freePorts } from '../tools/chaos/ports.js';
 import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './support/databases.js';
+import { kitExpressions, metricNamesIn, servedMetricNames } from './support/ops.js';
 
 // The production build as the image runs it: `npm run build`, then the migrate step, the API and
 // the worker started with plain `node` from dist/ (no tsx, the workflow bundle prebuilt), reaching
@@ -159,6 +160,14 @@ describe('the production build (dist/)', () => {
       async () => (await (await fetch(`${apiUrl}/payout/count`)).text()) === '20',
       api,
     );
+
+    // The operations kit queries only metrics these processes serve (histograms by their _bucket).
+    const served = servedMetricNames(
+      (await (await fetch(`${workerUrl}/metrics`)).text()) +
+        (await (await fetch(`${apiUrl}/metrics`)).text()),
+    );
+    const missing = [...new Set(kitExpressions().flatMap(metricNamesIn))].filter((name) => !served.has(name));
+    expect(missing, 'named in ops/ but not served by a running worker or API').toEqual([]);
 
     worker.child.kill('SIGTERM');
     api.child.kill('SIGTERM');
