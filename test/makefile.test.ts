@@ -22,7 +22,7 @@ function recipes(): Map<string, string[]> {
 }
 
 const runsProjectCode = (line: string) =>
-  /\bnpx\b|\bnode\b|stack\.sh (up|start|restart)\b|scripts\/demo\.sh/.test(line);
+  /\bnpx\b|\bnode\b|\bnpm run\b|stack\.sh (up|start|restart)\b|scripts\/demo\.sh/.test(line);
 const installs = (line: string) => line.startsWith('$(INSTALL)') || /scripts\/(install|demo)\.sh/.test(line);
 const delegates = (line: string) => /^\$\(MAKE\)/.test(line);
 
