@@ -10,19 +10,31 @@ concurrency ?= 1
 sleep_between_payouts ?= 0.02
 # make logs service=api
 service ?=
-# make replay history=path/to/history.json
+# make replay history=path/to/history.json, or workflow=ID (fetched from Temporal)
 history ?=
+workflow ?=
 
-.PHONY: help setup up down status logs call load report demo test lint chaos bench replay
+# Every target that runs project code installs first: on a fresh clone any target works as the
+# first command. A second run only checks (about 2 s).
+INSTALL := bash scripts/install.sh
+
+.PHONY: help install build setup up down status logs call load report demo test lint chaos bench replay
 
 help: ## list the targets
 	@echo "usage: make TARGET"
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
+install: ## install what is missing: node_modules, the temporal CLI, hadolint, PostgreSQL (scripts/install.sh)
+	$(INSTALL)
+
+build: ## the production build in dist/ (tsc, prebuilt workflow bundle, migrations): what the image runs
+	$(INSTALL)
+	npm run build
+
 # `setup` empties both databases. A running Expenzy simulator then has no table: it creates it
 # again at its next start (scripts/stack.sh restart expenzy). Temporal's state is kept.
 setup: ## install, start PostgreSQL, recreate the holvi and expenzy databases, migrate
-	bash scripts/install.sh
+	$(INSTALL)
 	@if [[ -n "$${HOLVI_DATABASE_URL:-}" ]]; then \
 		echo "HOLVI_DATABASE_URL is set: the databases are yours to reset"; \
 	else \
@@ -34,6 +46,7 @@ setup: ## install, start PostgreSQL, recreate the holvi and expenzy databases, m
 	fi
 
 up: ## start the stack (PostgreSQL, Temporal, migrations, Expenzy, worker, API) in the background
+	$(INSTALL)
 	bash scripts/stack.sh up
 
 down: ## stop the stack
@@ -46,12 +59,14 @@ logs: ## make logs [service=NAME]: follow the services' logs (.stack/logs)
 	@bash scripts/stack.sh logs $(service)
 
 call: ## make call attempts=N concurrency=C sleep_between_payouts=S: create payouts (1 1 0.02)
+	$(INSTALL)
 	npx tsx expenzy/producer-cli.ts --attempts $(attempts) --concurrency $(concurrency) --sleep $(sleep_between_payouts)
 
 load: ## 10000 payouts, 100 webhooks at once, 0.02 s apart
 	@$(MAKE) --no-print-directory call attempts=10000 concurrency=100 sleep_between_payouts=0.02
 
 report: ## compare Holvi's payouts with Expenzy's (exit status 0 when consistent)
+	@$(INSTALL) >&2
 	npx tsx tools/report-cli.ts
 
 demo: ## install, start the stack, make 300 payouts, wait for a clean report; leaves the stack up
@@ -61,21 +76,25 @@ demo: ## install, start the stack, make 300 payouts, wait for a clean report; le
 # run after the rest, one at a time, so that they do not load the machine for each other.
 HEAVY_TESTS := test/chaos.test.ts test/bench.test.ts
 
-test: ## install, lint, then the whole test suite (it starts its own PostgreSQL and Temporal)
-	bash scripts/install.sh
+test: ## install (with the test tools), lint, then the whole test suite (it starts its own PostgreSQL and Temporal)
+	$(INSTALL) --test
 	@$(MAKE) --no-print-directory lint
 	npx vitest run $(addprefix --exclude ,$(HEAVY_TESTS))
 	npx vitest run --no-file-parallelism $(HEAVY_TESTS)
 
 lint: ## eslint, prettier --check, tsc --noEmit
+	@$(INSTALL) >&2
 	npx eslint . && npx prettier --check . && npx tsc --noEmit
 
 chaos: ## kill and restart services under load, then check the report
+	$(INSTALL)
 	npx tsx tools/chaos.ts
 
 bench: ## measure throughput and latency
+	$(INSTALL)
 	npx tsx bench/run.ts
 
-replay: ## make replay history=FILE: replay a workflow history against the current workflow code
-	@[[ -n "$(history)" ]] || { echo "usage: make replay history=path/to/history.json" >&2; exit 2; }
-	npx tsx tools/replay.ts "$(history)"
+replay: ## make replay history=FILE | workflow=ID: replay a history against the current workflow code
+	@[[ -n "$(history)$(workflow)" ]] || { echo "usage: make replay history=path/to/history.json  (or workflow=expenzy-sync)" >&2; exit 2; }
+	@$(INSTALL) >&2
+	npx tsx tools/replay.ts $(if $(workflow),--workflow-id "$(workflow)","$(history)")

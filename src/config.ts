@@ -1,9 +1,16 @@
+import parseMs, { type StringValue } from 'ms';
 import { z } from 'zod';
 import { RECONCILE_INTERVAL_BOUNDS } from './shared.js';
+import { temporalConnectionFromEnv, type TemporalConnection } from './temporal/connection.js';
 
 /**
  * Every setting of Holvi's services, read from the environment once and validated:
  * a bad value stops start-up with a message naming the variable.
+ */
+/**
+ * Durations in the `ms` package's forms, the ones Temporal's own options take: `500ms`, `100 ms`,
+ * `30s`, `2m`, `1h`, `24h`, `1d`. A bare number other than 0 is refused: it used to mean seconds
+ * here and means milliseconds to `ms`, so a unit removes the doubt.
  */
 const duration = (fallbackMs: number, bounds: { minMs?: number; maxMs?: number } = {}) =>
   z
@@ -11,19 +18,21 @@ const duration = (fallbackMs: number, bounds: { minMs?: number; maxMs?: number }
     .optional()
     .transform((value, ctx) => {
       if (value === undefined || value === '') return fallbackMs;
-      const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-      if (!match) {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration such as 500ms, 30s or 2m` });
+      const text = value.trim();
+      const ms = /^0+(?:\.0+)?$/.test(text) ? 0 : /^[\d.]+$/.test(text) ? NaN : parseMs(text as StringValue);
+      if (!Number.isFinite(ms) || ms < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${value}" is not a duration with a unit such as 500ms, 30s, 2m or 1h`,
+        });
         return z.NEVER;
       }
-      const factor = { ms: 1, s: 1_000, m: 60_000 }[match[2] ?? 's'] ?? 1_000;
-      const ms = Math.round(Number(match[1]) * factor);
       const { minMs = 0, maxMs = Infinity } = bounds;
       if (ms < minMs || ms > maxMs) {
         ctx.addIssue({ code: 'custom', message: `"${value}" is outside ${minMs} ms to ${maxMs} ms` });
         return z.NEVER;
       }
-      return ms;
+      return Math.round(ms);
     });
 
 const int = (fallback: number, min: number, max: number) =>
@@ -53,8 +62,10 @@ const schema = z.object({
   EXPENZY_CALL_TIMEOUT: duration(10_000),
   EXPENZY_MAX_RESPONSE_BYTES: int(256 * 1024 * 1024, 1024, 2 ** 31 - 1),
   EXPENZY_WEBHOOK_TOKEN: optionalSecret,
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Read with the rest of the Temporal settings (profiles, TLS, API key) by temporalConnectionFromEnv.
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('expenzy-sync'),
   SYNC_WORKFLOW_ID: z.string().min(1).default('expenzy-sync'),
   RECONCILE_INTERVAL: duration(30_000, RECONCILE_INTERVAL_BOUNDS),
@@ -68,12 +79,25 @@ const schema = z.object({
    * for at most this much more wait on a webhook's answer (bench/README.md).
    */
   SIGNAL_MIN_INTERVAL: duration(100),
+  /** How long /readyz stays ready while Temporal does not answer (routes/health.ts says why). */
+  READY_TEMPORAL_GRACE: duration(30_000, { maxMs: 60 * 60_000 }),
+  /**
+   * How long a stopping worker (SIGTERM in a rollout) lets running activities finish before it
+   * cancels them: above EXPENZY_CALL_TIMEOUT, so that a partner call in flight completes and its
+   * answer is recorded. Kubernetes' terminationGracePeriodSeconds must be longer.
+   */
+  WORKER_SHUTDOWN_GRACE: duration(15_000, { maxMs: 10 * 60_000 }),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: int(5003, 0, 65_535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.output<typeof schema>;
+export type Config = Omit<z.output<typeof schema>, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> & {
+  /** As resolved from the profile and the variables. */
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  temporal: TemporalConnection;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -82,7 +106,23 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  let temporal: TemporalConnection;
+  try {
+    temporal = temporalConnectionFromEnv(present);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(
+      `invalid configuration:\n  Temporal connection (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, TEMPORAL_TLS_*): ${reason}`,
+    );
+  }
+  return {
+    ...result.data,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    temporal,
+  };
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -34,8 +35,20 @@ const settingsReadIn: Record<string, string[]> = {
   tools: ['tools/report-cli.ts', 'expenzy/producer-options.ts'],
 };
 
-/** The files of the repository a command line runs. */
-const scriptsOf = (command: string[]) => command.filter((arg) => /\.[jt]s$/.test(arg));
+/**
+ * The files of the repository a command line runs. The image runs the build: dist/X.js is
+ * compiled from X.ts (npm run build), so that source is what must exist.
+ */
+const scriptsOf = (command: string[]) =>
+  command
+    .filter((arg) => /\.([jt]s|sh)$/.test(arg))
+    .map((arg) => arg.replace(/^dist\/(.*)\.js$/, '$1.ts').replace(/^\/scripts\//, 'docker/temporal/'));
+
+/** A port mapping as [host address, host port, container port]. */
+const publish = (mapping: string) => {
+  const parts = mapping.split(':');
+  return parts.length === 3 ? [parts[0]!, parts[1]!, parts[2]!] : ['0.0.0.0', parts[0]!, parts[1]!];
+};
 
 describe('docker-compose.yml', () => {
   it('gives every service an image or a build', () => {
@@ -61,6 +74,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('gives the owner role to the migrate step only: api and worker hold no owner credentials', () => {
+    const owner = services.migrate!.environment!.HOLVI_MIGRATION_DATABASE_URL;
+    expect(owner).toMatch(/holvi_owner/);
+    for (const [name, service] of entries.filter(([n]) => n !== 'migrate')) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        expect(variable, `${name} sets ${variable}`).not.toBe('HOLVI_MIGRATION_DATABASE_URL');
+        expect(String(value), `${name}: ${variable}`).not.toMatch(/holvi_owner/);
+      }
+    }
+  });
+
   it('starts migrations before the api and the worker', () => {
     for (const name of ['api', 'worker']) {
       expect(services[name]!.depends_on?.migrate?.condition).toBe('service_completed_successfully');
@@ -69,14 +93,48 @@ describe('docker-compose.yml', () => {
 
   it('publishes exactly the ports of the local stack', () => {
     const published = entries.flatMap(([, service]) =>
-      (service.ports ?? []).map((p) => Number(p.split(':')[0])),
+      (service.ports ?? []).map((p) => Number(publish(p)[1])),
     );
     expect(published.sort()).toEqual([5001, 5002, 5003, 7233, 8233]);
   });
 
+  it('publishes on the loopback only, never on every interface', () => {
+    for (const [name, service] of entries) {
+      for (const mapping of service.ports ?? []) {
+        expect(publish(mapping)[0], `${name}: ${mapping}`).toBe('127.0.0.1');
+      }
+    }
+  });
+
+  it('pins every image it pulls to a release (no latest, no bare major)', () => {
+    for (const [name, service] of entries.filter(([, s]) => s.build === undefined)) {
+      expect(service.image, name).toMatch(/^[\w./-]+:\d+\.\d+(\.\d+)?(-[\w.]+)?$/);
+    }
+  });
+
+  it('uses the current Temporal images (server with a schema step), not the deprecated auto-setup', () => {
+    const images = entries.map(([, service]) => service.image ?? '');
+    expect(images.some((image) => image.includes('auto-setup'))).toBe(false);
+    expect(services.temporal!.image).toMatch(/^temporalio\/server:/);
+    expect(services['temporal-schema']!.image).toMatch(/^temporalio\/admin-tools:/);
+    expect(services.temporal!.image!.split(':')[1]).toBe(services['temporal-schema']!.image!.split(':')[1]);
+    expect(services.temporal!.depends_on?.['temporal-schema']?.condition).toBe(
+      'service_completed_successfully',
+    );
+    for (const name of ['api', 'worker']) {
+      expect(services[name]!.depends_on?.['temporal-namespace']?.condition).toBe(
+        'service_completed_successfully',
+      );
+    }
+  });
+
+  it("keeps the simulator's admin routes off unless asked for", () => {
+    expect(services.expenzy!.environment!.EXPENZY_ADMIN_ENABLED).toBe('${EXPENZY_ADMIN_ENABLED:-0}');
+  });
+
   it('health-checks our services on the port they publish', () => {
     for (const [name, service] of ours.filter(([, s]) => s.ports)) {
-      const containerPort = service.ports![0]!.split(':')[1];
+      const containerPort = publish(service.ports![0]!)[2];
       expect(service.healthcheck!.test!.join(' '), name).toContain(`127.0.0.1:${containerPort}/`);
     }
   });
@@ -107,7 +165,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs entrypoints and healthchecks that exist', () => {
-    for (const [name, service] of ours) {
+    for (const [name, service] of entries.filter(([, s]) => s.build !== undefined || s.command)) {
       expect(service.command, name).toBeDefined();
       const scripts = [...scriptsOf(service.command!), ...scriptsOf(service.healthcheck?.test ?? [])];
       for (const script of scripts) expect(existsSync(`${root}${script}`), `${name}: ${script}`).toBe(true);
@@ -130,10 +188,30 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
+  const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)];
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
-  it('starts from node:20-slim and installs with npm ci', () => {
-    expect(dockerfile).toMatch(/^FROM node:20-slim$/m);
-    expect(dockerfile).toMatch(/^RUN npm ci\b/m);
+  it('builds on Node 24 LTS, pinned to a patch release, in stages', () => {
+    const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(base).toMatch(/^node:24\.\d+\.\d+-\w+-slim$/);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const [, from] of stages) expect(from).toBe('${NODE_IMAGE}');
+    expect(read('.nvmrc').trim()).toBe(base!.split(':')[1]!.split('.')[0]);
+  });
+
+  it('compiles in the build stage and ships production dependencies only', () => {
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev\b/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).not.toMatch(/^COPY (src|tools|expenzy) /m);
+  });
+
+  it('runs as a non-root user, under an init process, with NODE_ENV=production', () => {
+    const user = [...runtime.matchAll(/^USER (\S+)$/gm)].at(-1)?.[1];
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+    expect(runtime).toMatch(/^ENV NODE_ENV=production$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
   });
 
   it('runs an entrypoint that exists', () => {
@@ -144,13 +222,32 @@ describe('Dockerfile', () => {
     for (const script of scripts) expect(existsSync(`${root}${script}`), script).toBe(true);
   });
 
-  it('keeps in the build context what the services need', () => {
+  it('keeps in the build context what the build needs', () => {
     const ignored = read('.dockerignore')
       .split('\n')
       .filter((line) => line && !line.startsWith('#'));
-    for (const needed of ['src', 'expenzy', 'tools', 'migrations', 'package.json', 'package-lock.json']) {
+    for (const needed of [
+      'src',
+      'expenzy',
+      'tools',
+      'migrations',
+      'docker',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+    ]) {
       expect(ignored).not.toContain(needed);
     }
     expect(ignored).toContain('node_modules');
+    expect(ignored).toContain('dist');
+  });
+
+  it('passes hadolint (installed by scripts/install-hadolint.sh)', () => {
+    const hadolint = execFileSync('bash', [`${root}scripts/install-hadolint.sh`], {
+      encoding: 'utf8',
+    }).trim();
+    // Throws, with hadolint's findings, on any finding (the default threshold: info).
+    execFileSync(hadolint, ['--no-color', `${root}Dockerfile`], { encoding: 'utf8' });
   });
 });

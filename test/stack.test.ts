@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -128,5 +129,69 @@ describe('scripts/stack.sh', () => {
     expect(processesOfThisStack()).toEqual([]);
     expect(existsSync(join(stackDir, 'pids/temporal.pid'))).toBe(false);
     expect((await stack(['status'])).stdout).toMatch(/temporal\s+stopped/);
+  });
+});
+
+describe('scripts/stack.sh with an external partner (EXPENZY_API_BASE_URL elsewhere)', () => {
+  let partner: Server;
+  let partnerUrl: string;
+  const calls: string[] = [];
+
+  beforeAll(async () => {
+    partner = createServer((req, res) => {
+      calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`.trim());
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    });
+    await new Promise<void>((resolve) => partner.listen(0, '127.0.0.1', resolve));
+    const { port } = partner.address() as { port: number };
+    partnerUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => partner.close(resolve));
+  });
+
+  it('leaves the simulator out and checks the partner with a list call that changes nothing', async () => {
+    const partnerEnv = {
+      STACK_SERVICES: 'expenzy',
+      EXPENZY_API_BASE_URL: partnerUrl,
+      EXPENZY_API_KEY: 'k-123',
+    };
+    const outcome = await stack(['up'], partnerEnv);
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(calls).toEqual(['POST /api/transaction/?state=notifying Bearer k-123']);
+    expect(outcome.stdout).toContain(`Expenzy           ${partnerUrl} (external partner`);
+    expect(existsSync(join(stackDir, 'pids/expenzy.pid'))).toBe(false);
+    const status = await stack(['status'], partnerEnv);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/partner\s+external, answers/);
+    expect((await stack(['start', 'expenzy'], partnerEnv)).stderr).toContain('external partner');
+  });
+
+  it('stops when the partner does not answer, naming it', async () => {
+    const outcome = await stack(['up'], {
+      STACK_SERVICES: 'expenzy',
+      EXPENZY_API_BASE_URL: `http://127.0.0.1:${await freePort()}`,
+      EXPENZY_CALL_TIMEOUT: '2s',
+    });
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('did not answer');
+    expect(outcome.stderr).toMatch(/error: partner failed to start/);
+  });
+});
+
+describe('scripts/stack.sh in a clone without node_modules', () => {
+  it('exits 2 and names the command to run', async () => {
+    const clone = mkdtempSync(join(tmpdir(), 'stack-clone-'));
+    try {
+      cpSync(`${root}scripts`, join(clone, 'scripts'), { recursive: true });
+      const failed = await run('bash', [join(clone, 'scripts/stack.sh'), 'up'], {
+        env: { ...env, STACK_DIR: join(clone, '.stack') },
+      }).catch((error: { code: number; stderr: string }) => error);
+      expect('code' in failed ? failed.code : 0).toBe(2);
+      expect('stderr' in failed ? failed.stderr : '').toContain("run 'make setup'");
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
   });
 });

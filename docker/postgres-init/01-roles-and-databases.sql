@@ -5,7 +5,7 @@
 CREATE ROLE holvi_owner LOGIN PASSWORD 'holvi_owner' CREATEDB;
 CREATE ROLE holvi_app LOGIN PASSWORD 'holvi_app';
 CREATE ROLE expenzy LOGIN PASSWORD 'expenzy' CREATEDB;
--- temporalio/auto-setup creates its databases (temporal, temporal_visibility) itself.
+-- docker-compose.yml's temporal-schema step creates its databases (temporal, temporal_visibility).
 CREATE ROLE temporal LOGIN PASSWORD 'temporal' CREATEDB;
 
 CREATE DATABASE holvi OWNER holvi_owner;

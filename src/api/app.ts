@@ -14,10 +14,12 @@ import webhookRoutes from './routes/webhook.js';
 
 export interface ApiDependencies {
   config: Pick<Config, 'EXPENZY_WEBHOOK_TOKEN' | 'WEBHOOK_RATE_LIMIT_PER_MINUTE'> &
-    Partial<Pick<Config, 'SIGNAL_MIN_INTERVAL'>>;
+    Partial<Pick<Config, 'SIGNAL_MIN_INTERVAL' | 'READY_TEMPORAL_GRACE'>>;
   pool: pg.Pool;
   temporal: TemporalGateway;
   logger?: Logger;
+  /** Milliseconds now (tests pass a fake one); Date.now otherwise. */
+  clock?: () => number;
 }
 
 declare module 'fastify' {

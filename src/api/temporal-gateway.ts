@@ -15,7 +15,7 @@ const SIGNAL_DEADLINE_MS = 5_000;
 
 /** A lazily connected client: the API starts (and answers 503) while Temporal is down. */
 export function createTemporalGateway(config: Config): TemporalGateway {
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy(config.temporal.connectionOptions);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return {
     requestSync: () =>

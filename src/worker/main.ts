@@ -3,12 +3,12 @@ import { NativeConnection } from '@temporalio/worker';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig } from '../config.js';
 import { createPool } from '../db/pool.js';
-import { migrateHolvi } from '../db/migrate.js';
+import { requireCurrentSchema } from '../db/schema-version.js';
 import { createLogger } from '../logger.js';
 import { createSyncMetrics } from '../metrics/sync-metrics.js';
 import { expenzyClientFromConfig } from '../partner/expenzy-client.js';
-import { announceWorker } from '../temporal/request-sync.js';
 import { SyncFence } from '../fence/sync-fence.js';
+import { announceWorker } from '../temporal/request-sync.js';
 import { activityDependencies, createSyncWorker } from './create-worker.js';
 import { installRuntime } from './runtime.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -18,12 +18,20 @@ const logger = createLogger('worker', config.LOG_LEVEL);
 const SDK_METRICS_ADDRESS = `127.0.0.1:${config.WORKER_METRICS_PORT + 1000}`;
 
 installRuntime(logger, SDK_METRICS_ADDRESS);
-await migrateHolvi(config.HOLVI_MIGRATION_DATABASE_URL, logger);
+
+// The service role runs no DDL: the migrate step must have run first (schema-version.ts).
+const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
+try {
+  await requireCurrentSchema(pool);
+} catch (error) {
+  logger.fatal({ err: error }, error instanceof Error ? error.message : 'schema check failed');
+  await pool.end();
+  process.exit(1);
+}
 
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const metrics = createSyncMetrics(registry);
-const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
 const expenzy = expenzyClientFromConfig(config, metrics.observePartnerCall);
 
 const fence = new SyncFence({
@@ -32,12 +40,13 @@ const fence = new SyncFence({
   events: metrics.fence,
 });
 
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect(config.temporal.connectionOptions);
 const worker = await createSyncWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   dependencies: activityDependencies(config, { pool, expenzy, fence, metrics }),
+  shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE,
 });
 const metricsServer = await startMetricsServer({
   host: config.WORKER_METRICS_HOST,
@@ -48,7 +57,7 @@ const metricsServer = await startMetricsServer({
 });
 
 const client = new Client({
-  connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+  connection: await Connection.connect(config.temporal.connectionOptions),
   namespace: config.TEMPORAL_NAMESPACE,
 });
 await announceWorker(client, config);
@@ -56,6 +65,7 @@ await announceWorker(client, config);
 logger.info(
   {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    temporal: config.temporal.describe,
     metrics: `http://${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}/metrics`,
   },
   'worker started',

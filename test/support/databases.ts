@@ -46,10 +46,10 @@ async function createDatabase(prefix: string, owner: string, appRole: string): P
   };
 }
 
-/** A fresh, migrated Holvi database; the services' role is holvi_app as in production. */
-export async function createHolviDatabase(): Promise<TestDatabase> {
+/** A fresh, migrated Holvi database (`migrate: false`: empty); the services' role is holvi_app as in production. */
+export async function createHolviDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const db = await createDatabase('holvi_test', 'holvi_owner', 'holvi_app');
-  await migrateHolvi(db.ownerUrl);
+  if (options.migrate !== false) await migrateHolvi(db.ownerUrl);
   return db;
 }
 

@@ -2,21 +2,38 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
-  it('reads durations with or without a unit (a bare number is seconds)', () => {
+  it("reads durations in the ms package's forms, as Temporal does", () => {
     const config = loadConfig({
       RECONCILE_INTERVAL: '2m',
       SIGNAL_MIN_INTERVAL: '250ms',
-      EXPENZY_CALL_TIMEOUT: '3',
+      EXPENZY_CALL_TIMEOUT: '3 s',
     });
     expect(config.RECONCILE_INTERVAL).toBe(120_000);
     expect(config.SIGNAL_MIN_INTERVAL).toBe(250);
     expect(config.EXPENZY_CALL_TIMEOUT).toBe(3_000);
+    expect(loadConfig({ RECONCILE_INTERVAL: '1h' }).RECONCILE_INTERVAL).toBe(3_600_000);
+    expect(loadConfig({ RECONCILE_INTERVAL: '24h' }).RECONCILE_INTERVAL).toBe(86_400_000);
+    expect(loadConfig({ RECONCILE_INTERVAL: '1.5s' }).RECONCILE_INTERVAL).toBe(1_500);
+    expect(loadConfig({ SIGNAL_MIN_INTERVAL: '100 ms' }).SIGNAL_MIN_INTERVAL).toBe(100);
+    expect(loadConfig({ SIGNAL_MIN_INTERVAL: '0' }).SIGNAL_MIN_INTERVAL).toBe(0);
   });
 
   it('falls back to the defaults', () => {
     const config = loadConfig({});
     expect(config.RECONCILE_INTERVAL).toBe(30_000);
     expect(config.SIGNAL_MIN_INTERVAL).toBe(100);
+    expect(config.EXPENZY_CALL_TIMEOUT).toBe(10_000);
+  });
+
+  it('refuses a bare number (seconds or milliseconds?) and keeps the bounds', () => {
+    expect(() => loadConfig({ EXPENZY_CALL_TIMEOUT: '3' })).toThrow(
+      /EXPENZY_CALL_TIMEOUT: "3" is not a duration with a unit/,
+    );
+    expect(() => loadConfig({ RECONCILE_INTERVAL: '999ms' })).toThrow(
+      /RECONCILE_INTERVAL: "999ms" is outside/,
+    );
+    expect(() => loadConfig({ RECONCILE_INTERVAL: '25h' })).toThrow(/RECONCILE_INTERVAL: "25h" is outside/);
+    expect(() => loadConfig({ RECONCILE_INTERVAL: '-1s' })).toThrow(/not a duration/);
   });
 
   it('names the variable of a bad value and does not start', () => {
