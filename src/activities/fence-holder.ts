@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
-import type { HoldOptions } from '../fence/sync-fence.js';
+import { fenceEpoch } from '../db/payout-store.js';
+import type { HoldOptions, SyncFence, Tenure } from '../fence/sync-fence.js';
+import type { PassRange } from '../shared.js';
 
 /** Who holds the fence, as the fence row and the logs show it: host, process, workflow, activity. */
 export function fenceHolder(): string {
@@ -18,4 +20,29 @@ export function workflowOfActivity(): { workflowId: string; runId: string } {
 /** An activity waits for the fence heartbeating, and stops waiting once cancelled. */
 export function holdOptions(): HoldOptions {
   return { log, heartbeat: () => heartbeat(), cancelled: cancellationSignal() };
+}
+
+/**
+ * A sending step: holds the fence and runs `send` only if the pass's list is still the newest
+ * one taken inside the fence; otherwise answers `whenMoved` and sends nothing.
+ */
+export function sendInPass<R>(
+  fence: SyncFence,
+  range: PassRange,
+  whenMoved: R,
+  send: (tenure: Tenure) => Promise<R>,
+): Promise<R> {
+  return fence.hold(
+    fenceHolder(),
+    async (tenure) => {
+      const epoch = await fenceEpoch(tenure.session);
+      if (epoch === range.epoch) return send(tenure);
+      log.warn('another list was taken since this pass listed: nothing sent, the pass ends', {
+        ...range,
+        epoch,
+      });
+      return whenMoved;
+    },
+    holdOptions(),
+  );
 }

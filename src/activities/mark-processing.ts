@@ -1,8 +1,8 @@
 import { log } from '@temporalio/activity';
-import { claimForMarking, fenceEpoch, recordMarkOutcomes } from '../db/payout-store.js';
+import { claimForMarking, recordMarkOutcomes } from '../db/payout-store.js';
 import type { MarkResult, PassRange } from '../shared.js';
 import type { ActivityDependencies } from './dependencies.js';
-import { fenceHolder, holdOptions } from './fence-holder.js';
+import { sendInPass } from './fence-holder.js';
 import { sendFenced } from './send-fenced.js';
 
 const SAMPLE = 10;
@@ -26,59 +26,47 @@ export function createMarkProcessing({
   metrics,
 }: ActivityDependencies) {
   return async function MarkProcessing(range: PassRange): Promise<MarkResult> {
-    return fence.hold(
-      fenceHolder(),
-      async (tenure) => {
-        const result: MarkResult = {
-          marked: 0,
-          retryLater: 0,
-          refused: 0,
-          refusedSample: [],
-          skipped: 0,
-          fenceMoved: false,
-        };
-        const epoch = await fenceEpoch(tenure.session);
-        if (epoch !== range.epoch) {
-          log.warn('another list was taken since this pass listed: nothing sent, the pass ends', {
-            ...range,
-            epoch,
-          });
-          return { ...result, fenceMoved: true };
-        }
-        const claim = await claimForMarking(pool, range.passId, range.fromSeq, range.toSeq);
-        if (claim.confirmedButListed.length > 0) {
-          log.error('partner lists as notifying payouts it confirmed as processing', {
-            expenzyIds: claim.confirmedButListed.slice(0, 20),
-          });
-        }
-        const outcomes = await sendFenced(tenure, claim.toSend, maxParallelCalls, (id, signal) =>
-          expenzy.updateState(id, 'processing', signal),
-        );
-
-        const applied: string[] = [];
-        const refused: { expenzyId: string; reason: string }[] = [];
-        outcomes.forEach((outcome, index) => {
-          const expenzyId = claim.toSend[index]!;
-          if (outcome.kind === 'transient') result.retryLater++;
-          else if (outcome.kind === 'refused') refused.push({ expenzyId, reason: outcome.reason });
-          // `[]` is documented only for an unknown id, yet the id was just listed.
-          else if (!outcome.value.applied)
-            refused.push({ expenzyId, reason: 'partner answered [] (not applied)' });
-          else applied.push(expenzyId);
+    const result: MarkResult = {
+      marked: 0,
+      retryLater: 0,
+      refused: 0,
+      refusedSample: [],
+      skipped: 0,
+      fenceMoved: false,
+    };
+    return sendInPass(fence, range, { ...result, fenceMoved: true }, async (tenure) => {
+      const claim = await claimForMarking(pool, range.passId, range.fromSeq, range.toSeq);
+      if (claim.confirmedButListed.length > 0) {
+        log.error('partner lists as notifying payouts it confirmed as processing', {
+          expenzyIds: claim.confirmedButListed.slice(0, 20),
         });
-        await recordMarkOutcomes(pool, applied, refused);
+      }
+      const outcomes = await sendFenced(tenure, claim.toSend, maxParallelCalls, (id, signal) =>
+        expenzy.updateState(id, 'processing', signal),
+      );
 
-        result.marked = applied.length;
-        result.refused = refused.length;
-        result.refusedSample = refused.slice(0, SAMPLE);
-        result.skipped = claim.notRecorded + claim.confirmedButListed.length + claim.sentBefore;
-        metrics?.payoutsMarked.inc(result.marked);
-        if (refused.length > 0)
-          log.error('partner refused to set processing', { refused: refused.slice(0, 50) });
-        log.info('marked payouts processing', { ...range, ...result, refusedSample: undefined });
-        return result;
-      },
-      holdOptions(),
-    );
+      const applied: string[] = [];
+      const refused: { expenzyId: string; reason: string }[] = [];
+      outcomes.forEach((outcome, index) => {
+        const expenzyId = claim.toSend[index]!;
+        if (outcome.kind === 'transient') result.retryLater++;
+        else if (outcome.kind === 'refused') refused.push({ expenzyId, reason: outcome.reason });
+        // `[]` is documented only for an unknown id, yet the id was just listed.
+        else if (!outcome.value.applied)
+          refused.push({ expenzyId, reason: 'partner answered [] (not applied)' });
+        else applied.push(expenzyId);
+      });
+      await recordMarkOutcomes(pool, applied, refused);
+
+      result.marked = applied.length;
+      result.refused = refused.length;
+      result.refusedSample = refused.slice(0, SAMPLE);
+      result.skipped = claim.notRecorded + claim.confirmedButListed.length + claim.sentBefore;
+      metrics?.payoutsMarked.inc(result.marked);
+      if (refused.length > 0)
+        log.error('partner refused to set processing', { refused: refused.slice(0, 50) });
+      log.info('marked payouts processing', { ...range, ...result, refusedSample: undefined });
+      return result;
+    });
   };
 }

@@ -1,8 +1,8 @@
 import { log } from '@temporalio/activity';
-import { claimForQuarantine, fenceEpoch, recordQuarantineOutcomes } from '../db/payout-store.js';
+import { claimForQuarantine, recordQuarantineOutcomes } from '../db/payout-store.js';
 import type { PassRange, QuarantineResult } from '../shared.js';
 import type { ActivityDependencies } from './dependencies.js';
-import { fenceHolder, holdOptions } from './fence-holder.js';
+import { sendInPass } from './fence-holder.js';
 import { sendFenced } from './send-fenced.js';
 
 /**
@@ -21,48 +21,43 @@ export function createQuarantinePayouts({
   metrics,
 }: ActivityDependencies) {
   return async function QuarantinePayouts(range: PassRange): Promise<QuarantineResult> {
-    return fence.hold(
-      fenceHolder(),
-      async (tenure) => {
-        const result: QuarantineResult = {
-          quarantined: 0,
-          setToError: 0,
-          unsettled: 0,
-          retryLater: 0,
-          fenceMoved: false,
-        };
-        if ((await fenceEpoch(tenure.session)) !== range.epoch) return { ...result, fenceMoved: true };
-        const claim = await claimForQuarantine(pool, range.passId, range.fromSeq, range.toSeq);
-        result.quarantined = claim.quarantined;
-        metrics?.payoutsRejected.inc(claim.quarantined);
-        if (claim.recordedButMalformed.length > 0) {
-          // Its money is recorded: not Holvi's to set to `error`. A person must look.
-          log.error('payouts Holvi recorded are now listed malformed by the partner', {
-            expenzyIds: claim.recordedButMalformed,
-          });
-        }
-        const addressable = claim.toSend.filter((payout) => payout.expenzyId !== null);
-        const outcomes = await sendFenced(tenure, addressable, maxParallelCalls, (payout, signal) =>
-          expenzy.updateState(payout.expenzyId!, 'error', signal),
-        );
-        const recorded: { rawSha256: string; failure: string | null }[] = claim.toSend
-          .filter((payout) => payout.expenzyId === null)
-          .map((payout) => ({ rawSha256: payout.rawSha256, failure: 'no id to address the payout by' }));
-        outcomes.forEach((outcome, index) => {
-          const { rawSha256 } = addressable[index]!;
-          if (outcome.kind === 'transient') result.retryLater++;
-          else if (outcome.kind === 'refused') recorded.push({ rawSha256, failure: outcome.reason });
-          else if (!outcome.value.applied)
-            recorded.push({ rawSha256, failure: 'partner answered [] (unknown id)' });
-          else recorded.push({ rawSha256, failure: null });
+    const result: QuarantineResult = {
+      quarantined: 0,
+      setToError: 0,
+      unsettled: 0,
+      retryLater: 0,
+      fenceMoved: false,
+    };
+    return sendInPass(fence, range, { ...result, fenceMoved: true }, async (tenure) => {
+      const claim = await claimForQuarantine(pool, range.passId, range.fromSeq, range.toSeq);
+      result.quarantined = claim.quarantined;
+      metrics?.payoutsRejected.inc(claim.quarantined);
+      if (claim.recordedButMalformed.length > 0) {
+        // Its money is recorded: not Holvi's to set to `error`. A person must look.
+        log.error('payouts Holvi recorded are now listed malformed by the partner', {
+          expenzyIds: claim.recordedButMalformed,
         });
-        await recordQuarantineOutcomes(pool, recorded);
-        result.setToError = recorded.filter((outcome) => outcome.failure === null).length;
-        result.unsettled = recorded.length - result.setToError;
-        if (claim.quarantined > 0) log.warn('quarantined malformed payouts', { ...range, ...result });
-        return result;
-      },
-      holdOptions(),
-    );
+      }
+      const addressable = claim.toSend.filter((payout) => payout.expenzyId !== null);
+      const outcomes = await sendFenced(tenure, addressable, maxParallelCalls, (payout, signal) =>
+        expenzy.updateState(payout.expenzyId!, 'error', signal),
+      );
+      const recorded: { rawSha256: string; failure: string | null }[] = claim.toSend
+        .filter((payout) => payout.expenzyId === null)
+        .map((payout) => ({ rawSha256: payout.rawSha256, failure: 'no id to address the payout by' }));
+      outcomes.forEach((outcome, index) => {
+        const { rawSha256 } = addressable[index]!;
+        if (outcome.kind === 'transient') result.retryLater++;
+        else if (outcome.kind === 'refused') recorded.push({ rawSha256, failure: outcome.reason });
+        else if (!outcome.value.applied)
+          recorded.push({ rawSha256, failure: 'partner answered [] (unknown id)' });
+        else recorded.push({ rawSha256, failure: null });
+      });
+      await recordQuarantineOutcomes(pool, recorded);
+      result.setToError = recorded.filter((outcome) => outcome.failure === null).length;
+      result.unsettled = recorded.length - result.setToError;
+      if (claim.quarantined > 0) log.warn('quarantined malformed payouts', { ...range, ...result });
+      return result;
+    });
   };
 }

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
 import { createPool } from '../db/pool.js';
-import { requireCurrentSchema } from '../db/schema-version.js';
+import { requireCurrentSchemaOrExit } from '../db/schema-version.js';
 import { createLogger } from '../logger.js';
 import { buildApp } from './app.js';
 import { createTemporalGateway } from './temporal-gateway.js';
@@ -8,15 +8,8 @@ import { createTemporalGateway } from './temporal-gateway.js';
 const config = loadConfig();
 const logger = createLogger('holvi-api', config.LOG_LEVEL);
 
-// The service role runs no DDL: the migrate step must have run first (schema-version.ts).
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
-try {
-  await requireCurrentSchema(pool);
-} catch (error) {
-  logger.fatal({ err: error }, error instanceof Error ? error.message : 'schema check failed');
-  await pool.end();
-  process.exit(1);
-}
+await requireCurrentSchemaOrExit(pool, logger);
 logger.info({ temporal: config.temporal.describe }, 'Temporal connection');
 const temporal = createTemporalGateway(config);
 const app = await buildApp({ config, pool, temporal, logger });

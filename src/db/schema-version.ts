@@ -62,3 +62,20 @@ export async function requireCurrentSchema(pool: pg.Pool, dir = migrationsDir): 
   if (status.missing.length > 0) throw new SchemaBehindError(status.missing);
   return status;
 }
+
+/**
+ * A service's start-up check: the service role runs no DDL, so the migrate step must have run
+ * first. When the schema is behind, logs why (naming the command) and ends the process.
+ */
+export async function requireCurrentSchemaOrExit(
+  pool: pg.Pool,
+  logger: { fatal(meta: object, message: string): void },
+): Promise<void> {
+  try {
+    await requireCurrentSchema(pool);
+  } catch (error) {
+    logger.fatal({ err: error }, error instanceof Error ? error.message : 'schema check failed');
+    await pool.end();
+    process.exit(1);
+  }
+}

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadConfig } from '../config.js';
 import { createPool } from '../db/pool.js';
-import { requireCurrentSchema } from '../db/schema-version.js';
+import { requireCurrentSchemaOrExit } from '../db/schema-version.js';
 import { createLogger } from '../logger.js';
 import { createSyncMetrics } from '../metrics/sync-metrics.js';
 import { expenzyClientFromConfig } from '../partner/expenzy-client.js';
@@ -19,15 +19,8 @@ const SDK_METRICS_ADDRESS = `127.0.0.1:${config.WORKER_METRICS_PORT + 1000}`;
 
 installRuntime(logger, SDK_METRICS_ADDRESS);
 
-// The service role runs no DDL: the migrate step must have run first (schema-version.ts).
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
-try {
-  await requireCurrentSchema(pool);
-} catch (error) {
-  logger.fatal({ err: error }, error instanceof Error ? error.message : 'schema check failed');
-  await pool.end();
-  process.exit(1);
-}
+await requireCurrentSchemaOrExit(pool, logger);
 
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
