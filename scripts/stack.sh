@@ -14,6 +14,11 @@
 #                                eval "$(scripts/stack.sh env)"
 #
 # Services, in start order: postgres temporal migrate expenzy worker api (migrate is one-shot).
+# worker2, a second worker process on the same task queue (as production runs several), starts
+# only on request: `start worker2`, or named in STACK_SERVICES. Its metrics are on
+# WORKER2_METRICS_PORT (default WORKER_METRICS_PORT + 1; the SDK's on that + 1000); its other
+# settings come, like every service's, from the environment of the stack.sh call that starts it.
+# Once started, down and status include it.
 #   STACK_SERVICES="postgres temporal expenzy"  up/down/status only these
 #   HOLVI_DATABASE_URL=…                         the caller provides the databases (also set
 #                                                HOLVI_MIGRATION_DATABASE_URL, EXPENZY_DATABASE_URL)
@@ -24,6 +29,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ALL_SERVICES=(postgres temporal migrate expenzy worker api)
+ON_REQUEST_SERVICES=(worker2)
+START_ORDER=(postgres temporal migrate expenzy worker worker2 api)
 STOP_GRACE="${STACK_STOP_GRACE:-10}"
 HEALTH_TIMEOUT="${STACK_HEALTH_TIMEOUT:-60}"
 MIGRATE_TIMEOUT="${STACK_MIGRATE_TIMEOUT:-120}"
@@ -48,21 +55,29 @@ wire_environment() {
   export HOLVI_API_BASE_URL="${HOLVI_API_BASE_URL:-http://127.0.0.1:${HOLVI_API_PORT:-5002}}"
   API_URL="http://127.0.0.1:${HOLVI_API_PORT:-5002}"
   WORKER_URL="http://127.0.0.1:${WORKER_METRICS_PORT:-5003}"
+  WORKER2_METRICS_PORT="${WORKER2_METRICS_PORT:-$((${WORKER_METRICS_PORT:-5003} + 1))}"
+  WORKER2_URL="http://127.0.0.1:$WORKER2_METRICS_PORT"
 }
 
 # SERVICES: STACK_SERVICES (or all) in start order, without postgres when the caller provides it.
+# A service started on request (worker2) is in it when named, or, without STACK_SERVICES, for
+# every command but up once it was started (its pid file exists), so that down stops it and
+# status shows it.
 select_services() {
-  local wanted=" ${STACK_SERVICES:-${ALL_SERVICES[*]}} " name
+  local wanted=" ${STACK_SERVICES:-${ALL_SERVICES[*]}} " command="${1:-}" name
   SERVICES=()
-  for name in "${ALL_SERVICES[@]}"; do
-    [[ "$wanted" == *" $name "* ]] || continue
+  for name in "${START_ORDER[@]}"; do
+    if [[ "$wanted" != *" $name "* ]]; then
+      [[ " ${ON_REQUEST_SERVICES[*]} " == *" $name "* ]] || continue
+      if [[ -n "${STACK_SERVICES:-}" || "$command" == up || ! -f "$PID_DIR/$name.pid" ]]; then continue; fi
+    fi
     [[ "$name" == postgres && -n "$EXTERNAL_DB" ]] && continue
     SERVICES+=("$name")
   done
 }
 
 known_service() {
-  [[ " ${ALL_SERVICES[*]} " == *" ${1:-} "* ]] || die "unknown service '${1:-}' (one of: ${ALL_SERVICES[*]})"
+  [[ " ${START_ORDER[*]} " == *" ${1:-} "* ]] || die "unknown service '${1:-}' (one of: ${START_ORDER[*]})"
 }
 
 # TEMPORAL_CLI: the temporal binary, installed on first use.
@@ -76,7 +91,7 @@ entrypoint() {
     temporal) echo "start-dev" ;;
     migrate) echo "src/db/migrate-cli.ts" ;;
     expenzy) echo "expenzy/server.ts" ;;
-    worker) echo "src/worker/main.ts" ;;
+    worker | worker2) echo "src/worker/main.ts" ;;
     api) echo "src/api/server.ts" ;;
   esac
 }
@@ -91,6 +106,7 @@ service_command() {
         --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" --namespace default --log-level warn)
       ;;
     expenzy) CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" node --import tsx expenzy/server.ts) ;;
+    worker2) CMD=(env "WORKER_METRICS_PORT=$WORKER2_METRICS_PORT" node --import tsx "$(entrypoint worker2)") ;;
     *) CMD=(node --import tsx "$(entrypoint "$1")") ;;
   esac
 }
@@ -102,6 +118,7 @@ healthy() {
     migrate) return 1 ;; # one-shot: run on every start
     expenzy) http_ok "$EXPENZY_API_BASE_URL/healthz" ;;
     worker) http_ok "$WORKER_URL/healthz" ;;
+    worker2) http_ok "$WORKER2_URL/healthz" ;;
     api) http_ok "$API_URL/readyz" ;;
   esac
 }
@@ -330,6 +347,7 @@ print_urls() {
       temporal) echo "Temporal          $TEMPORAL_ADDRESS, Web UI http://127.0.0.1:$TEMPORAL_UI_PORT" ;;
       expenzy) echo "Expenzy           $EXPENZY_API_BASE_URL (simulator; admin routes enabled)" ;;
       worker) echo "Worker metrics    $WORKER_URL/metrics" ;;
+      worker2) echo "Worker 2 metrics  $WORKER2_URL/metrics" ;;
       api) echo "Holvi API         $API_URL (GET /payout/count, webhook /expenzy/webhook/)" ;;
     esac
   done
@@ -349,7 +367,7 @@ usage() {
 }
 
 wire_environment
-select_services
+select_services "${1:-}"
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
