@@ -14,7 +14,9 @@ const envSchema = z.object({
   EXPENZY_FAILURE_RATE: envRate(defaultKnobs.failureRate),
   EXPENZY_FAIL_AFTER_COMMIT_RATE: envRate(defaultKnobs.failAfterCommitRate),
   EXPENZY_LATENCY_MS: knob.latencyMs.default(defaultKnobs.latencyMs),
+  EXPENZY_LIST_LATENCY_MS: knob.latencyMs.optional(),
   EXPENZY_LIST_FAILURE_RATE: envRate(defaultKnobs.listFailureRate),
+  EXPENZY_REFUSE_UPDATES: knob.refuseUpdates.default(defaultKnobs.refuseUpdates),
   EXPENZY_MALFORMED_RATE: envRate(defaultKnobs.malformedRate),
   EXPENZY_MALFORMED_KINDS: z
     .string()
@@ -58,7 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExpenzyConfig 
       failureRate: e.EXPENZY_FAILURE_RATE,
       failAfterCommitRate: e.EXPENZY_FAIL_AFTER_COMMIT_RATE,
       latencyMs: e.EXPENZY_LATENCY_MS,
+      listLatencyMs: e.EXPENZY_LIST_LATENCY_MS ?? null,
       listFailureRate: e.EXPENZY_LIST_FAILURE_RATE,
+      refuseUpdates: e.EXPENZY_REFUSE_UPDATES,
       malformedRate: e.EXPENZY_MALFORMED_RATE,
       malformedKinds: e.EXPENZY_MALFORMED_KINDS,
       timeFormat: e.EXPENZY_TIME_FORMAT,

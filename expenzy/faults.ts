@@ -16,11 +16,14 @@ export function sendFailure(reply: FastifyReply, status: keyof typeof pages): Fa
     .send(`<!doctype html>\n<html lang=en>\n<title>${title}</title>\n<h1>${pages[status]}</h1>\n`);
 }
 
-/** Outage first (a dead service answers at once), then the configured latency. */
-export function publicApiFaults(knobs: Knobs): onRequestAsyncHookHandler {
-  return async (_request, reply) => {
+/**
+ * Outage first (a dead service answers at once), then the configured latency. The delay comes
+ * before the handler runs: a call its client gave up on meanwhile is still applied afterwards.
+ */
+export function publicApiFaults(knobs: Knobs, isList: (url: string) => boolean): onRequestAsyncHookHandler {
+  return async (request, reply) => {
     if (knobs.inOutage()) return sendFailure(reply, 503);
-    const delay = knobs.latency();
+    const delay = knobs.latency(isList(request.routeOptions.url ?? '') ? 'list' : 'other');
     if (delay > 0) await sleep(delay);
   };
 }

@@ -14,6 +14,13 @@ export type MalformedKind = (typeof malformedKinds)[number];
 export const timeFormats = ['iso', 'iso-z', 'iso-seconds', 'http-date'] as const;
 export type TimeFormat = (typeof timeFormats)[number];
 
+/**
+ * How the partner refuses every update while the knob is on: `empty` answers `[]` (its "failed"),
+ * `404` a JSON error, as for a state it does not allow. Nothing is applied either way.
+ */
+export const updateRefusals = ['off', 'empty', '404'] as const;
+export type UpdateRefusal = (typeof updateRefusals)[number];
+
 const rate = z.number().min(0).max(1);
 
 const latencyBounds = (latencyMs: string): [number, number] => {
@@ -34,7 +41,10 @@ export const knobSettingsSchema = z.strictObject({
   failureRate: rate,
   failAfterCommitRate: rate,
   latencyMs: latency,
+  /** The list call's own delay; null: `latencyMs`, as for every other call. */
+  listLatencyMs: latency.nullable(),
   listFailureRate: rate,
+  refuseUpdates: z.enum(updateRefusals),
   malformedRate: rate,
   malformedKinds: z.array(z.enum(malformedKinds)).min(1),
   timeFormat: z.enum(timeFormats),
@@ -50,7 +60,9 @@ export const defaultKnobs: KnobSettings = {
   failureRate: 0.05,
   failAfterCommitRate: 0,
   latencyMs: '0',
+  listLatencyMs: null,
   listFailureRate: 0,
+  refuseUpdates: 'off',
   malformedRate: 0,
   malformedKinds: [...malformedKinds],
   timeFormat: 'iso',
@@ -96,9 +108,10 @@ export class Knobs {
     return this.random() < this.#settings[knob];
   }
 
-  /** Milliseconds to wait before answering this call. */
-  latency(): number {
-    const [min, max] = latencyBounds(this.#settings.latencyMs);
+  /** Milliseconds to wait before answering this call (a list call: `listLatencyMs` when set). */
+  latency(call: 'list' | 'other' = 'other'): number {
+    const { latencyMs, listLatencyMs } = this.#settings;
+    const [min, max] = latencyBounds(call === 'list' && listLatencyMs !== null ? listLatencyMs : latencyMs);
     return randomIntBetween(this.random, min, max);
   }
 

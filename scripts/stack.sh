@@ -14,6 +14,11 @@
 #                                eval "$(scripts/stack.sh env)"
 #
 # Services, in start order: postgres temporal migrate expenzy worker api (migrate is one-shot).
+# worker2, a second worker process on the same task queue (as production runs several), starts
+# only on request: `start worker2`, or named in STACK_SERVICES. Its metrics are on
+# WORKER2_METRICS_PORT (default WORKER_METRICS_PORT + 1; the SDK's on that + 1000); its other
+# settings come, like every service's, from the environment of the stack.sh call that starts it.
+# Once started, down and status include it.
 #   STACK_SERVICES="postgres temporal expenzy"  up/down/status only these
 #   HOLVI_DATABASE_URL=…                         the caller provides the databases (also set
 #                                                HOLVI_MIGRATION_DATABASE_URL, EXPENZY_DATABASE_URL)
@@ -29,6 +34,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ALL_SERVICES=(postgres temporal migrate expenzy worker api)
+ON_REQUEST_SERVICES=(worker2)
+START_ORDER=(postgres temporal migrate expenzy worker worker2 api)
 STOP_GRACE="${STACK_STOP_GRACE:-10}"
 HEALTH_TIMEOUT="${STACK_HEALTH_TIMEOUT:-60}"
 MIGRATE_TIMEOUT="${STACK_MIGRATE_TIMEOUT:-120}"
@@ -59,14 +66,22 @@ wire_environment() {
   export HOLVI_API_BASE_URL="${HOLVI_API_BASE_URL:-http://127.0.0.1:${HOLVI_API_PORT:-5002}}"
   API_URL="http://127.0.0.1:${HOLVI_API_PORT:-5002}"
   WORKER_URL="http://127.0.0.1:${WORKER_METRICS_PORT:-5003}"
+  WORKER2_METRICS_PORT="${WORKER2_METRICS_PORT:-$((${WORKER_METRICS_PORT:-5003} + 1))}"
+  WORKER2_URL="http://127.0.0.1:$WORKER2_METRICS_PORT"
 }
 
 # SERVICES: STACK_SERVICES (or all) in start order, without postgres when the caller provides it.
+# A service started on request (worker2) is in it when named, or, without STACK_SERVICES, for
+# every command but up once it was started (its pid file exists), so that down stops it and
+# status shows it.
 select_services() {
-  local wanted=" ${STACK_SERVICES:-${ALL_SERVICES[*]}} " name
+  local wanted=" ${STACK_SERVICES:-${ALL_SERVICES[*]}} " command="${1:-}" name
   SERVICES=()
-  for name in "${ALL_SERVICES[@]}"; do
-    [[ "$wanted" == *" $name "* ]] || continue
+  for name in "${START_ORDER[@]}"; do
+    if [[ "$wanted" != *" $name "* ]]; then
+      [[ " ${ON_REQUEST_SERVICES[*]} " == *" $name "* ]] || continue
+      if [[ -n "${STACK_SERVICES:-}" || "$command" == up || ! -f "$PID_DIR/$name.pid" ]]; then continue; fi
+    fi
     [[ "$name" == postgres && -n "$EXTERNAL_DB" ]] && continue
     # An external partner takes the simulator's place: checked, never started or stopped (`down`
     # still stops a simulator that an earlier `up` started).
@@ -76,7 +91,7 @@ select_services() {
 }
 
 known_service() {
-  [[ " ${ALL_SERVICES[*]} " == *" ${1:-} "* ]] || die "unknown service '${1:-}' (one of: ${ALL_SERVICES[*]})"
+    [[ " ${START_ORDER[*]} " == *" ${1:-} "* ]] || die "unknown service '${1:-}' (one of: ${START_ORDER[*]})"
   [[ "$1" != expenzy || -z "$EXTERNAL_PARTNER" || "${COMMAND:-}" == stop || "${COMMAND:-}" == kill ]] ||
     die "EXPENZY_API_BASE_URL=$EXPENZY_API_BASE_URL is an external partner: there is no simulator to $COMMAND"
 }
@@ -112,7 +127,7 @@ entrypoint() {
     partner) file="tools/partner-check.ts" ;;
     migrate) file="src/db/migrate-cli.ts" ;;
     expenzy) file="expenzy/server.ts" ;;
-    worker) file="src/worker/main.ts" ;;
+    worker | worker2) file="src/worker/main.ts" ;;
     api) file="src/api/server.ts" ;;
   esac
   if [[ "${STACK_RUNTIME:-tsx}" == dist ]]; then echo "dist/${file%.ts}.js"; else echo "$file"; fi
@@ -135,6 +150,7 @@ service_command() {
     expenzy) node_run "$(entrypoint expenzy)"; CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" "${NODE_RUN[@]}") ;;
     # The owner role is the migrate step's alone: the API and the worker never see it.
     worker | api) node_run "$(entrypoint "$1")"; CMD=(env -u HOLVI_MIGRATION_DATABASE_URL "${NODE_RUN[@]}") ;;
+    worker2) node_run "$(entrypoint worker2)"; CMD=(env -u HOLVI_MIGRATION_DATABASE_URL "WORKER_METRICS_PORT=$WORKER2_METRICS_PORT" "${NODE_RUN[@]}") ;;
   esac
 }
 
@@ -145,6 +161,7 @@ healthy() {
     migrate) return 1 ;; # one-shot: run on every start
     expenzy) http_ok "$EXPENZY_API_BASE_URL/healthz" ;;
     worker) http_ok "$WORKER_URL/healthz" ;;
+    worker2) http_ok "$WORKER2_URL/healthz" ;;
     api) http_ok "$API_URL/readyz" ;;
   esac
 }
@@ -384,6 +401,7 @@ print_urls() {
       expenzy) echo "Expenzy           $EXPENZY_API_BASE_URL (simulator; admin routes enabled)" ;;
       partner) echo "Expenzy           $EXPENZY_API_BASE_URL (external partner: checked, not started here)" ;;
       worker) echo "Worker metrics    $WORKER_URL/metrics" ;;
+      worker2) echo "Worker 2 metrics  $WORKER2_URL/metrics" ;;
       api) echo "Holvi API         $API_URL (GET /payout/count, webhook /expenzy/webhook/)" ;;
     esac
   done
@@ -404,7 +422,7 @@ usage() {
 
 COMMAND="${1:-}"
 wire_environment
-select_services
+select_services "$COMMAND"
 case "$COMMAND" in
   up | start | restart) require_installed ;;
 esac

@@ -164,4 +164,68 @@ describe('chaos scenarios (small sizes)', () => {
     },
     minutes(6),
   );
+
+  // Issue 10's exactly-once windows: each fails wherever its window is open (a payout updated
+  // twice, or one left `notifying` for good), and passes once the pass is fenced.
+
+  it(
+    '11. a second expenzySync under another workflow id: nobody sends twice, the stray run ends',
+    async () => {
+      const result = await run('second-workflow');
+      expectClean(result);
+      expect(result.faults.map((fault) => fault.kind)).toContain('stray-sync');
+    },
+    minutes(4),
+  );
+
+  it(
+    '12. terminate while MarkProcessing sends, two workers, then a webhook',
+    async () => {
+      const result = await run('terminate-mid-send');
+      expectClean(result);
+      expect(result.faults.map((fault) => fault.kind)).toEqual(
+        expect.arrayContaining(['second-worker', 'sync-terminate']),
+      );
+    },
+    minutes(4),
+  );
+
+  it(
+    '13. reset to the last workflow task while MarkProcessing sends',
+    async () => {
+      const result = await run('reset-last-task');
+      expectClean(result);
+      expect(result.faults.map((fault) => fault.kind)).toContain('sync-reset');
+    },
+    minutes(4),
+  );
+
+  it(
+    '14. a MarkProcessing attempt times out on a live worker with its updates in flight',
+    async () => {
+      const result = await run('mark-timeout-live-worker');
+      expectClean(result);
+    },
+    minutes(4),
+  );
+
+  it(
+    '15. a FetchTransactions attempt stalled (SIGSTOP) around an update that failed',
+    async () => {
+      const result = await run('stalled-fetch');
+      expectClean(result);
+      expect(result.faults.map((fault) => fault.kind)).toContain('worker-sigstop');
+    },
+    minutes(6),
+  );
+
+  it(
+    '16. a refused batch of the largest allowed size, then the refusal lifted',
+    async () => {
+      const result = await run('refused-batch');
+      expectClean(result);
+      expect(result.payouts).toBe(10_000);
+    },
+    minutes(6),
+  );
 });

@@ -27,13 +27,23 @@ const countsSchema = {
   },
 } as const;
 
+/** The partner's refusal when `refuseUpdates` is `404`: its usual JSON error, naming the payout. */
+const refusedUpdate = (id: string) => ({
+  error: `transaction ${id.slice(0, 64)} cannot change state now: it is held for review`,
+});
+
 /** The partner's public API, under /api/transaction, warts included. */
 export const transactionRoutes: FastifyPluginAsync<{
   store: PayoutStore;
   knobs: Knobs;
   calls: CallCounts;
 }> = async (app, { store, knobs, calls }) => {
-  app.addHook('onRequest', publicApiFaults(knobs));
+  // Fastify names the list route by the prefix itself, with or without its trailing slash.
+  const listRoutes = new Set([app.prefix, `${app.prefix}/`]);
+  app.addHook(
+    'onRequest',
+    publicApiFaults(knobs, (url) => listRoutes.has(url)),
+  );
   // Every answered call is counted, faults included (GET /admin/calls).
   app.addHook('onResponse', async (request, reply) => {
     const operation = operationOf[request.routeOptions.url ?? ''];
@@ -58,6 +68,9 @@ export const transactionRoutes: FastifyPluginAsync<{
       if (typeof state !== 'string' || !settableStates.includes(state)) {
         return reply.code(404).send({ error: `state must be one of: ${settableStates.join(', ')}` });
       }
+      const refusal = knobs.settings.refuseUpdates;
+      if (refusal === 'empty') return sendJsonText(reply, '[]');
+      if (refusal === '404') return reply.code(404).send(refusedUpdate(request.params.id));
       if (knobs.roll('failureRate')) return sendFailure(reply, 500);
       // An empty list is the partner's only way of saying "failed", unknown id or not.
       if (!uuidPattern.test(request.params.id)) return sendJsonText(reply, '[]');

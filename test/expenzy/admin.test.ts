@@ -47,7 +47,9 @@ describe('/admin/knobs', () => {
       failureRate: 0,
       failAfterCommitRate: 0,
       latencyMs: '0',
+      listLatencyMs: null,
       listFailureRate: 0,
+      refuseUpdates: 'off',
       malformedRate: 0,
       malformedKinds: [
         'bad_amount',

@@ -124,6 +124,44 @@ describe('latencyMs', () => {
   });
 });
 
+describe('listLatencyMs', () => {
+  it('delays the list call alone, instead of latencyMs', async () => {
+    const { app } = await expenzy.start({ latencyMs: '300', listLatencyMs: '0' });
+    const id = await insertPayout(expenzy.pool);
+
+    expect(await timed(() => listPayouts(app))).toBeLessThan(200);
+    expect(await timed(() => updatePayout(app, id, 'processing'))).toBeGreaterThanOrEqual(295);
+  });
+
+  it('when null, the list waits latencyMs like every other call', async () => {
+    const { app } = await expenzy.start({ latencyMs: '150', listLatencyMs: null });
+    expect(await timed(() => listPayouts(app))).toBeGreaterThanOrEqual(145);
+  });
+});
+
+describe('refuseUpdates', () => {
+  it("'empty' answers [] to every update and applies nothing", async () => {
+    const { app } = await expenzy.start({ refuseUpdates: 'empty' });
+    const id = await insertPayout(expenzy.pool);
+
+    const response = await updatePayout(app, id, 'processing');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual([]);
+    expect(await storedPayout(expenzy.pool, id)).toMatchObject({ state: 'notifying', state_update_count: 0 });
+  });
+
+  it("'404' answers a JSON error naming the payout and applies nothing; the list still works", async () => {
+    const { app } = await expenzy.start({ refuseUpdates: '404' });
+    const id = await insertPayout(expenzy.pool);
+
+    const response = await updatePayout(app, id, 'processing');
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: expect.stringContaining(id) });
+    expect(await storedPayout(expenzy.pool, id)).toMatchObject({ state: 'notifying', state_update_count: 0 });
+    expect((await listPayouts(app)).json()).toHaveLength(1);
+  });
+});
+
 describe('outage', () => {
   async function expectDown({ app }: Simulator, id: string) {
     for (const response of [

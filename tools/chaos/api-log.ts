@@ -56,7 +56,7 @@ export interface WebhookAnswers {
   failed: number;
 }
 
-function size(file: string): number {
+export function size(file: string): number {
   try {
     return statSync(file).size;
   } catch {
@@ -64,7 +64,7 @@ function size(file: string): number {
   }
 }
 
-function readFrom(file: string, offset: number): string {
+export function readFrom(file: string, offset: number): string {
   const length = size(file) - offset;
   if (length <= 0) return '';
   const buffer = Buffer.alloc(length);

@@ -24,10 +24,24 @@ export interface StackClients {
    * (its identity is PID@host). Null when the server cannot be asked.
    */
   runningActivities(workerPid?: number | null, timeoutMs?: number): Promise<string[] | null>;
+  /** A run's pending activities (the sync's by default), as the server sees them; null when it cannot be asked. */
+  pendingActivities(workflowId?: string, timeoutMs?: number): Promise<PendingActivity[] | null>;
+  /** The status of a workflow's latest run ('RUNNING', 'FAILED', 'TERMINATED', …); null when there is none. */
+  workflowStatus(workflowId: string, timeoutMs?: number): Promise<string | null>;
   close(): Promise<void>;
 }
 
+export interface PendingActivity {
+  type: string;
+  /** Running on a worker now; otherwise scheduled, waiting for a worker or for its retry. */
+  started: boolean;
+  attempt: number;
+  /** The worker process that runs (or last ran) it: the PID of its identity PID@host. */
+  workerPid: number | null;
+}
+
 export const SYNC_WORKFLOW_ID = process.env.SYNC_WORKFLOW_ID || 'expenzy-sync';
+export const SYNC_TASK_QUEUE = process.env.TEMPORAL_TASK_QUEUE || 'expenzy-sync';
 /** temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED */
 const STARTED = 2;
 
@@ -38,11 +52,36 @@ function pool(connectionString: string): pg.Pool {
 }
 
 export async function connectClients(addresses: StackAddresses): Promise<StackClients> {
-  const connection = await Connection.connect({ address: addresses.temporalAddress });
+  // A history's page can exceed gRPC's default 4 MB when payloads are near Temporal's 2 MB limit.
+  const connection = await Connection.connect({
+    address: addresses.temporalAddress,
+    channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+  });
   const temporal = new Client({ connection });
   const holviPool = pool(addresses.holviAppUrl);
   const ownerPool = pool(addresses.holviOwnerUrl);
   const expenzyPool = pool(addresses.expenzyDbUrl);
+  async function pendingActivities(
+    workflowId = SYNC_WORKFLOW_ID,
+    timeoutMs = 3_000,
+  ): Promise<PendingActivity[] | null> {
+    try {
+      const description = await connection.withDeadline(Date.now() + timeoutMs, () =>
+        temporal.workflow.getHandle(workflowId).describe(),
+      );
+      return (description.raw.pendingActivities ?? []).map((activity) => {
+        const pid = /^(\d+)@/.exec(activity.lastWorkerIdentity ?? '')?.[1];
+        return {
+          type: activity.activityType?.name ?? '?',
+          started: Number(activity.state) === STARTED,
+          attempt: activity.attempt ?? 1,
+          workerPid: pid === undefined ? null : Number(pid),
+        };
+      });
+    } catch {
+      return null;
+    }
+  }
   return {
     addresses,
     holviPool,
@@ -59,14 +98,20 @@ export async function connectClients(addresses: StackAddresses): Promise<StackCl
       }
     },
     async runningActivities(workerPid, timeoutMs = 3_000) {
+      const pending = await pendingActivities(SYNC_WORKFLOW_ID, timeoutMs);
+      return pending
+        ? pending
+            .filter((activity) => activity.started && (!workerPid || activity.workerPid === workerPid))
+            .map((activity) => activity.type)
+        : null;
+    },
+    pendingActivities,
+    async workflowStatus(workflowId, timeoutMs = 3_000) {
       try {
         const description = await connection.withDeadline(Date.now() + timeoutMs, () =>
-          temporal.workflow.getHandle(SYNC_WORKFLOW_ID).describe(),
+          temporal.workflow.getHandle(workflowId).describe(),
         );
-        return (description.raw.pendingActivities ?? [])
-          .filter((activity) => Number(activity.state) === STARTED)
-          .filter((activity) => !workerPid || activity.lastWorkerIdentity?.startsWith(`${workerPid}@`))
-          .map((activity) => activity.activityType?.name ?? '?');
+        return description.status.name;
       } catch {
         return null;
       }

@@ -8,7 +8,7 @@ export interface Convergence {
   elapsedMs: number;
   /** The last report read (null if none could be read, e.g. the database stayed down). */
   report: Report | null;
-  /** Why the last report could not be read, if it could not. */
+  /** Why the last report could not be read, if it could not; or why the wait was given up. */
   lastError?: string;
 }
 
@@ -18,6 +18,8 @@ export interface ConvergenceOptions {
   /** Expenzy must hold at least this many payouts (all the scenario created). */
   expectedPayouts?: number;
   pollMs?: number;
+  /** How long repeated updates, as the report's only failure, must stay unchanged before giving up. */
+  giveUpAfterMs?: number;
 }
 
 export function reportOnce(clients: StackClients, allowRepeatedUpdates = false): Promise<Report> {
@@ -31,14 +33,24 @@ export function reportOnce(clients: StackClients, allowRepeatedUpdates = false):
 /**
  * Polls the report (tools/report.ts) until it is consistent — nothing missing, no duplicate,
  * no mismatch, every payout recorded is confirmed at the partner — or the time is up.
+ * A payout updated twice stays so: once repeated updates are the report's only failure and
+ * have not changed for `giveUpAfterMs`, waiting longer cannot help, and the wait ends there
+ * (a failing scenario then ends in seconds, not at its timeout, with the final figures).
  */
 export async function waitForConvergence(
   clients: StackClients,
-  { timeoutMs, allowRepeatedUpdates = false, expectedPayouts = 0, pollMs = 500 }: ConvergenceOptions,
+  {
+    timeoutMs,
+    allowRepeatedUpdates = false,
+    expectedPayouts = 0,
+    pollMs = 500,
+    giveUpAfterMs = 5_000,
+  }: ConvergenceOptions,
 ): Promise<Convergence> {
   const started = performance.now();
   let report: Report | null = null;
   let lastError: string | undefined;
+  let repeated: { figures: string; since: number } | null = null;
   for (;;) {
     try {
       report = await reportOnce(clients, allowRepeatedUpdates);
@@ -46,6 +58,17 @@ export async function waitForConvergence(
       if (report.consistent && report.expenzy.total >= expectedPayouts) {
         return { converged: true, elapsedMs: performance.now() - started, report };
       }
+      const failed = report.checks.filter((check) => check.status === 'FAIL').map((check) => check.key);
+      if (failed.length === 1 && failed[0] === 'maxUpdateCount' && report.expenzy.total >= expectedPayouts) {
+        const { max, repeated: payouts } = report.updates;
+        const figures = `${payouts.count} payouts updated more than once (max update count ${max})`;
+        if (repeated === null || repeated.figures !== figures)
+          repeated = { figures, since: performance.now() };
+        else if (performance.now() - repeated.since >= giveUpAfterMs) {
+          lastError = `gave up waiting: ${figures}, which cannot be undone`;
+          return { converged: false, elapsedMs: performance.now() - started, report, lastError };
+        }
+      } else repeated = null;
     } catch (error) {
       lastError = (error as Error).message;
     }

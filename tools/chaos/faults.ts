@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KnobPatch, KnobSettings } from '../../expenzy/knobs.js';
-import { callJson, type StackClients } from './clients.js';
+import { callJson, SYNC_TASK_QUEUE, SYNC_WORKFLOW_ID, type StackClients } from './clients.js';
 import { floodWebhooks, type FloodResult } from './flood.js';
-import type { Service, Stack } from './stack.js';
+import type { Service, Stack, WorkerService } from './stack.js';
 
 /**
  * The fault injectors: the partner's knobs and outage (the simulator's admin routes), and the
@@ -18,7 +18,13 @@ export type FaultKind =
   | 'postgres-restart'
   | 'api-down'
   | 'api-sigkill'
-  | 'webhook-flood';
+  | 'webhook-flood'
+  | 'worker-restart'
+  | 'second-worker'
+  | 'worker-sigstop'
+  | 'sync-terminate'
+  | 'sync-reset'
+  | 'stray-sync';
 
 export interface FaultRecord {
   kind: FaultKind;
@@ -146,6 +152,110 @@ export class Faults {
     };
   }
 
+  /**
+   * Restarts the worker with `env` on top of the stack's (a setting a scenario needs, such as a
+   * longer EXPENZY_CALL_TIMEOUT); `whileDown` runs between the stop and the start. The function
+   * returned restarts it with the stack's own settings again.
+   */
+  async restartWorker(
+    env: Record<string, string>,
+    whileDown?: () => Promise<void>,
+  ): Promise<() => Promise<void>> {
+    const began = performance.now();
+    await this.stack.stop('worker');
+    await whileDown?.();
+    await this.stack.start('worker', env);
+    const settings = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    this.record('worker-restart', `worker restarted with ${settings.join(' ')}`, performance.now() - began);
+    return () => this.stack.restart('worker');
+  }
+
+  /** Starts `worker2`, a second worker process on the task queue; the function returned stops it. */
+  async startSecondWorker(env: Record<string, string> = {}): Promise<() => Promise<void>> {
+    await this.stack.start('worker2', env);
+    const settings = Object.entries(env).map(([name, value]) => ` ${name}=${value}`);
+    this.record('second-worker', `second worker started${settings.join('')}`);
+    return () => this.stack.stop('worker2');
+  }
+
+  /**
+   * SIGSTOP of a worker process: it stalls, keeps its connections and, once continued by the
+   * function returned (SIGCONT, idempotent), carries on where it stopped.
+   */
+  pauseWorker(service: WorkerService, why: string): () => Promise<void> {
+    const began = performance.now();
+    this.stack.pause(service);
+    const fault = this.record('worker-sigstop', `${service} SIGSTOP ${why}`);
+    let resumed = false;
+    return async () => {
+      if (resumed) return;
+      resumed = true;
+      this.stack.resume(service);
+      fault.downMs = Math.round(performance.now() - began);
+      this.log(`${service} SIGCONT after ${(fault.downMs / 1000).toFixed(1)}s`);
+    };
+  }
+
+  /** The runbook's `temporal workflow terminate` of the sync's current run. */
+  async terminateSync(why: string): Promise<void> {
+    await this.stack.temporal([
+      'workflow',
+      'terminate',
+      '--workflow-id',
+      SYNC_WORKFLOW_ID,
+      '--reason',
+      `chaos: ${why}`,
+    ]);
+    this.record('sync-terminate', `sync terminated ${why}`);
+  }
+
+  /** The runbook's `temporal workflow reset --type LastWorkflowTask` of the sync's current run. */
+  async resetSync(why: string): Promise<void> {
+    await this.stack.temporal([
+      'workflow',
+      'reset',
+      '--workflow-id',
+      SYNC_WORKFLOW_ID,
+      '--type',
+      'LastWorkflowTask',
+      '--reason',
+      `chaos: ${why}`,
+    ]);
+    this.record('sync-reset', `sync reset to its last workflow task ${why}`);
+  }
+
+  /**
+   * A second `expenzySync` on the sync's task queue under another workflow id, started as an
+   * operator (or a deploy that changed SYNC_WORKFLOW_ID) would. The function returned
+   * terminates it if it still runs.
+   */
+  async startStraySync(workflowId: string, reconcileIntervalMs: number): Promise<() => Promise<void>> {
+    await this.stack.temporal([
+      'workflow',
+      'start',
+      '--type',
+      'expenzySync',
+      '--task-queue',
+      SYNC_TASK_QUEUE,
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify({ reconcileIntervalMs }),
+    ]);
+    this.record('stray-sync', `second expenzySync started as ${workflowId}`);
+    return async () => {
+      if ((await this.clients.workflowStatus(workflowId)) !== 'RUNNING') return;
+      await this.stack.temporal([
+        'workflow',
+        'terminate',
+        '--workflow-id',
+        workflowId,
+        '--reason',
+        'chaos: cleanup',
+      ]);
+    };
+  }
+
   async flood(amount: number, connections: number): Promise<FloodResult> {
     const result = await floodWebhooks(this.clients.addresses.apiUrl, amount, connections);
     this.record('webhook-flood', `${result.requests} webhooks at ${connections} concurrent`);
@@ -165,12 +275,18 @@ export function summarizeFaults(faults: FaultRecord[], figures: Record<string, n
     ['postgres-restart', 'PostgreSQL restart'],
     ['api-down', 'API down'],
     ['api-sigkill', 'API SIGKILL'],
+    ['worker-restart', 'worker restart'],
+    ['second-worker', 'second worker'],
+    ['worker-sigstop', 'worker SIGSTOP'],
+    ['sync-terminate', 'sync terminated'],
+    ['sync-reset', 'sync reset'],
+    ['stray-sync', 'stray sync'],
   ];
   for (const [kind, label] of counted) {
     const ofKind = faults.filter((fault) => fault.kind === kind);
     if (ofKind.length === 0) continue;
     const detail =
-      kind === 'partner-outage' || kind === 'api-down'
+      kind === 'partner-outage' || kind === 'api-down' || kind === 'worker-sigstop'
         ? ` ${ofKind.map((fault) => `${Math.round((fault.downMs ?? 0) / 1000)}s`).join('+')}`
         : '';
     parts.push(`${ofKind.length > 1 ? `${ofKind.length}x ` : ''}${label}${detail}`);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** The stack's default ports (and the worker's SDK metrics port): a `make up` may be using them. */
-const defaultPorts = new Set([5001, 5002, 5003, 6003, 7233, 8233, 55432]);
+/** The stack's default ports (and the workers' SDK metrics ports): a `make up` may be using them. */
+const defaultPorts = new Set([5001, 5002, 5003, 5004, 6003, 6004, 7233, 8233, 55432]);
 
 /** Whether `port` can be bound on 127.0.0.1 right now. */
 export function portIsFree(port: number): Promise<boolean> {
@@ -57,6 +57,8 @@ export async function freePorts(count: number, companionOffset?: number): Promis
     if (tries > 500) throw new Error('could not find free ports');
     const port = await candidatePort();
     if (ports.has(port) || defaultPorts.has(port) || !(await portIsFree(port))) continue;
+    // Nor a port already taken as another's companion.
+    if (companionOffset !== undefined && ports.has(port - companionOffset)) continue;
     if (companionOffset !== undefined) {
       const companion = port + companionOffset;
       if (companion > 65_535 || ports.has(companion) || defaultPorts.has(companion)) continue;

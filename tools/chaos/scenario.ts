@@ -40,6 +40,12 @@ export interface Sizes {
   everythingPayouts: number;
   /** Partner latency in the everything-at-once scenario. */
   everythingLatencyMs: string;
+  /** Payouts made while a second sync runs beside the singleton. */
+  strayPayouts: number;
+  /** The backlog a terminate or a reset strikes in the middle of (made at once, no webhooks). */
+  backlogPayouts: number;
+  /** Payouts the partner refuses whole, with the worker's FETCH_BATCH_SIZE at its maximum. */
+  refusedPayouts: number;
   convergeTimeoutMs: number;
   /** How long a converged system is watched for late changes before the final report. */
   settleMs: number;

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,9 @@ import { freePorts } from './ports.js';
  * `make up` on the default ports is never touched.
  */
 
-export type Service = 'postgres' | 'temporal' | 'migrate' | 'expenzy' | 'worker' | 'api';
+export type Service = 'postgres' | 'temporal' | 'migrate' | 'expenzy' | 'worker' | 'worker2' | 'api';
+/** The worker processes: `worker`, and `worker2` (started on request, same task queue). */
+export type WorkerService = Extract<Service, 'worker' | 'worker2'>;
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -21,6 +23,7 @@ export interface StackAddresses {
   expenzyUrl: string;
   apiUrl: string;
   workerUrl: string;
+  worker2Url: string;
   holviAppUrl: string;
   holviOwnerUrl: string;
   expenzyDbUrl: string;
@@ -68,7 +71,7 @@ export class Stack {
   static async isolated(options: StackOptions = {}): Promise<Stack> {
     const stackDir = options.stackDir ?? mkdtempSync(join(tmpdir(), 'expenzy-chaos-'));
     const [pgPort, temporalPort, uiPort, expenzyPort, apiPort] = await freePorts(5);
-    const [workerPort] = await freePorts(1, 1000);
+    const [workerPort, worker2Port] = await freePorts(2, 1000);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of inheritedAddresses) delete env[name];
     Object.assign(env, {
@@ -79,6 +82,7 @@ export class Stack {
       EXPENZY_PORT: String(expenzyPort),
       HOLVI_API_PORT: String(apiPort),
       WORKER_METRICS_PORT: String(workerPort),
+      WORKER2_METRICS_PORT: String(worker2Port),
       STACK_STOP_GRACE: String(options.stopGraceSeconds ?? 5),
       ...options.env,
     });
@@ -89,6 +93,7 @@ export class Stack {
       expenzyUrl: `http://127.0.0.1:${expenzyPort}`,
       apiUrl: `http://127.0.0.1:${apiPort}`,
       workerUrl: `http://127.0.0.1:${workerPort}`,
+      worker2Url: `http://127.0.0.1:${worker2Port}`,
       holviAppUrl: `postgres://holvi_app:holvi_app@127.0.0.1:${pgPort}/holvi`,
       holviOwnerUrl: `postgres://holvi_owner:holvi_owner@127.0.0.1:${pgPort}/holvi`,
       expenzyDbUrl: `postgres://expenzy:expenzy@127.0.0.1:${pgPort}/expenzy`,
@@ -96,13 +101,16 @@ export class Stack {
     return new Stack(addresses, env, options.log ?? (() => {}), options.stackDir === undefined);
   }
 
-  /** Runs `stack.sh ARGS…`; throws with the end of its output when it fails. */
-  run(args: string[], timeoutMs = 180_000): Promise<string> {
+  /**
+   * Runs `stack.sh ARGS…`; throws with the end of its output when it fails. `env` reaches a
+   * service started by this call (e.g. a worker with another EXPENZY_CALL_TIMEOUT).
+   */
+  run(args: string[], timeoutMs = 180_000, env: Record<string, string> = {}): Promise<string> {
     return new Promise((resolve, reject) => {
       execFile(
         'bash',
         [join(root, 'scripts/stack.sh'), ...args],
-        { env: this.env, cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+        { env: { ...this.env, ...env }, cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const output = `${stdout}${stderr}`;
           for (const line of stdout.split('\n')) if (line.startsWith('==>')) this.log(line);
@@ -120,28 +128,68 @@ export class Stack {
   /** Starts every service that is not running and waits until each is healthy. */
   up = () => this.run(['up'], 300_000).then(() => undefined);
   down = () => this.run(['down'], 120_000).then(() => undefined);
-  start = (service: Service) => this.run(['start', service]).then(() => undefined);
+  /** Starts a service (with `env` on top of the stack's), waits until it is healthy. */
+  start = (service: Service, env?: Record<string, string>) =>
+    this.run(['start', service], undefined, env).then(() => undefined);
   stop = (service: Service) => this.run(['stop', service]).then(() => undefined);
   kill = (service: Service) => this.run(['kill', service]).then(() => undefined);
-  restart = (service: Service) => this.run(['restart', service]).then(() => undefined);
+  restart = (service: Service, env?: Record<string, string>) =>
+    this.run(['restart', service], undefined, env).then(() => undefined);
 
   /**
    * What `stack.sh kill` does for a service of ours (SIGKILL to its process group, pid file
    * left, so `status` says DEAD), without a shell's start-up delay: for a kill aimed at a moment
    * that lasts only milliseconds. Only a process whose command line is the service's is killed.
    */
-  killNow(service: 'worker' | 'api' | 'expenzy'): void {
+  killNow(service: WorkerService | 'api' | 'expenzy'): void {
+    this.signalNow(service, 'SIGKILL');
+  }
+
+  /**
+   * SIGSTOP / SIGCONT to a service's process group: a stalled process (a GC or VM pause, a
+   * frozen container) that keeps its sockets and, once continued, carries on where it stopped.
+   */
+  pause = (service: WorkerService) => this.signalNow(service, 'SIGSTOP');
+  resume = (service: WorkerService) => this.signalNow(service, 'SIGCONT');
+
+  private signalNow(service: WorkerService | 'api' | 'expenzy', signal: NodeJS.Signals): void {
     const pid = this.pid(service);
     const entrypoint = {
       worker: 'src/worker/main.ts',
+      worker2: 'src/worker/main.ts',
       api: 'src/api/server.ts',
       expenzy: 'expenzy/server.ts',
     }[service];
     if (pid === null || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entrypoint))
       throw new Error(`${service} is not running`);
-    this.log(`==> SIGKILL ${service} (pid ${pid}, process group)`);
-    process.kill(-pid, 'SIGKILL');
+    this.log(`==> ${signal} ${service} (pid ${pid}, process group)`);
+    process.kill(-pid, signal);
   }
+
+  /**
+   * The `temporal` CLI against this stack's server, as an operator would type it (the runbook's
+   * terminate, reset, start). Resolves with its output; throws with it when the command fails.
+   */
+  temporal(args: string[], timeoutMs = 30_000): Promise<string> {
+    this.temporalCli ??= execFileSync('bash', [join(root, 'scripts/install-temporal.sh')], {
+      encoding: 'utf8',
+    }).trim();
+    const cli = this.temporalCli;
+    return new Promise((resolve, reject) => {
+      execFile(
+        cli,
+        [...args, '--address', this.addresses.temporalAddress],
+        { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error)
+            reject(new Error(`temporal ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`));
+          else resolve(`${stdout}${stderr}`);
+        },
+      );
+    });
+  }
+
+  private temporalCli: string | undefined;
 
   /** Exit status 0 of `stack.sh status`: every service healthy. */
   async healthy(): Promise<boolean> {

@@ -111,7 +111,7 @@ export class ScenarioWatch {
     }
 
     const injected = new Set(faults.map((fault) => fault.kind));
-    if (!injected.has('worker-sigkill'))
+    if (!injected.has('worker-sigkill') && !injected.has('worker-restart'))
       checks.push({
         name: 'worker process not restarted',
         ok: this.sameWorker,
