@@ -102,7 +102,8 @@ export const stalledFetch: Scenario = {
     // polls are still open at the server, and a task handed to one of them waits for its own
     // timeout (15 s for a fetch, 10 s for a workflow task or RecordPayout) before it is retried
     // elsewhere, until those polls expire. A fenced design may instead wait for the stalled
-    // holder: then this does not happen, and the worker is continued after the bound.
+    // holder: then this does not happen, and the worker is continued after the bound (shorter at
+    // the test suite's scale: still well past the 15 s heartbeat timeout).
     const opened = await poll(
       async () => {
         const report = await reportOnce(clients).catch(() => null);
@@ -111,7 +112,7 @@ export const stalledFetch: Scenario = {
         const pending = recorded ? await clients.pendingActivities() : null;
         return pending?.some((activity) => activity.type === 'MarkProcessing' && activity.attempt >= 2);
       },
-      120_000,
+      context.scale === 'small' ? 45_000 : 120_000,
       500,
     );
     figures.recordedAndFailedWhileStalled = opened ? 'yes' : 'no';
