@@ -92,11 +92,14 @@ export async function beginPass(
     [owner.workflowId, owner.runId, owner.workflowPass],
   );
   const passId = Number(rows[0]!.id);
-  for (const table of ['holvi_pass_payout', 'holvi_pass_rejected', 'holvi_pass_settle']) {
-    await db.query(`DELETE FROM ${table} WHERE pass_id < $1`, [passId]);
-  }
-  // Pass rows are small; the last thousand are kept for people.
-  await db.query('DELETE FROM holvi_sync_pass WHERE id < $1', [passId - 1_000]);
+  // One round trip. Pass rows are small: the last thousand are kept for people.
+  await db.query(
+    `WITH payouts AS (DELETE FROM holvi_pass_payout WHERE pass_id < $1),
+          rejected AS (DELETE FROM holvi_pass_rejected WHERE pass_id < $1),
+          settle AS (DELETE FROM holvi_pass_settle WHERE pass_id < $1)
+     DELETE FROM holvi_sync_pass WHERE id < $1::bigint - 1000`,
+    [passId],
+  );
   return { passId, epoch: Number(rows[0]!.epoch) };
 }
 

@@ -108,8 +108,8 @@ export async function expenzySync(input: SyncInput): Promise<void> {
   }
 }
 
-/** After a pass whose every partner call failed: 1 s, doubling up to 30 s, until one gets through. */
-const nextBackoff = (previousMs: number) => Math.min(Math.max(previousMs * 2, 1_000), 30_000);
+/** After a pass whose every partner call failed: 200 ms, doubling up to 30 s, until one gets through. */
+const nextBackoff = (previousMs: number) => Math.min(Math.max(previousMs * 2, 200), 30_000);
 
 /** Takes a worker's settings; a value out of bounds is logged and left out. */
 function applySettings(status: SyncStatus, settings: SyncSettings | undefined): void {
