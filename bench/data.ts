@@ -39,6 +39,10 @@ export async function seedNotifying(pool: pg.Pool, count: number, seed: number):
       [ids, amounts, recipients],
     );
   }
+  // Fresh statistics, as a partner's long-lived table has: right after a truncate and a bulk
+  // insert the planner would scan the whole table per update until autovacuum analyzes it,
+  // and whichever pipeline ran first would pay for it.
+  await pool.query('ANALYZE expenzy_transaction');
 }
 
 /** Payouts through the simulator's admin route (as the producer makes them), for warm-ups. */

@@ -172,7 +172,13 @@ export class BenchStack {
 
   /** Empties both sides: Holvi's tables (as their owner; the service role may not) and Expenzy's. */
   async truncate(): Promise<void> {
-    await this.holviOwner.query('TRUNCATE holvi_received_payout, holvi_rejected_payout RESTART IDENTITY');
+    // Every holvi_ table but the fence's row and the migrations' bookkeeping, then fresh statistics:
+    // each run starts from the same database, whatever ran before it.
+    await this.holviOwner.query(
+      `TRUNCATE holvi_received_payout, holvi_rejected_payout, holvi_sync_pass, holvi_pass_payout,
+                holvi_pass_rejected, holvi_pass_settle RESTART IDENTITY`,
+    );
+    await this.holviOwner.query('ANALYZE');
     await this.expenzyOwner.query('TRUNCATE expenzy_transaction');
   }
 
