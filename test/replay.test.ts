@@ -33,6 +33,7 @@ describe('determinism guard: recorded histories replay against the current workf
       'expenzy-sync-quarantine.json',
       'expenzy-sync-worker-settings.json',
       'expenzy-sync-worker-settings-unhandled.json',
+      'expenzy-sync-fenced.json',
     ]) {
       const history = JSON.parse(await readFile(`${histories}${name}`, 'utf8')) as {
         events: RecordedEvent[];
@@ -52,7 +53,14 @@ describe('determinism guard: recorded histories replay against the current workf
       events.map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name),
     );
     expect(activities).toEqual(
-      new Set([undefined, 'FetchTransactions', 'RecordPayout', 'MarkProcessing', 'QuarantinePayouts']),
+      new Set([
+        undefined,
+        'FetchTransactions',
+        'SettleApplied',
+        'RecordPayout',
+        'MarkProcessing',
+        'QuarantinePayouts',
+      ]),
     );
   });
 });
