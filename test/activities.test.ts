@@ -10,7 +10,12 @@ import { SyncFence } from '../src/fence/sync-fence.js';
 import { chunkCount, oldestChunk } from '../src/workflows/pass-chunks.js';
 import { createExpenzyClient, type ExpenzyClient } from '../src/partner/expenzy-client.js';
 import { PartnerUnavailableError } from '../src/partner/errors.js';
-import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './support/databases.js';
+import {
+  createExpenzyDatabase,
+  createHolviDatabase,
+  type TestDatabase,
+  testPool,
+} from './support/databases.js';
 import { startHostilePartner } from './support/hostile-partner.js';
 
 const SYNC_ID = 'expenzy-sync-test';
@@ -79,7 +84,7 @@ describe('activities against PostgreSQL and the simulator', () => {
 
   beforeAll(async () => {
     expenzy = await createExpenzyDatabase();
-    expenzyPool = new pg.Pool({ connectionString: expenzy.ownerUrl });
+    expenzyPool = testPool(expenzy.ownerUrl);
     await migrateExpenzy(expenzyPool);
     knobs = new Knobs({ failureRate: 0 }, { seed: 7 });
     simulator = buildExpenzyApp({ pool: expenzyPool, knobs, adminEnabled: true });
@@ -103,7 +108,7 @@ describe('activities against PostgreSQL and the simulator', () => {
   /** Each test gets its own Holvi database. */
   async function freshHolvi() {
     holvi = await createHolviDatabase();
-    holviPool = new pg.Pool({ connectionString: holvi.appUrl });
+    holviPool = testPool(holvi.appUrl);
     return activitiesFor();
   }
 
@@ -366,7 +371,7 @@ describe('partner-call hardening', () => {
   const fences: SyncFence[] = [];
   beforeAll(async () => {
     holvi = await createHolviDatabase();
-    pool = new pg.Pool({ connectionString: holvi.appUrl });
+    pool = testPool(holvi.appUrl);
   });
   afterAll(async () => {
     await Promise.all(fences.map((fence) => fence.close()));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/api/app.js';
 import { createTemporalGateway, type TemporalGateway } from '../src/api/temporal-gateway.js';
 import { loadConfig } from '../src/config.js';
-import { createHolviDatabase, type TestDatabase } from './support/databases.js';
+import { createHolviDatabase, type TestDatabase, testPool } from './support/databases.js';
 import { freePort } from './support/free-port.js';
 
 /** A gateway that records signals; each resolves when `release` is called (or at once). */
@@ -29,7 +29,7 @@ describe('Holvi API', () => {
 
   beforeAll(async () => {
     db = await createHolviDatabase();
-    pool = new pg.Pool({ connectionString: db.appUrl });
+    pool = testPool(db.appUrl);
   });
   afterAll(async () => {
     await pool.end();

@@ -9,7 +9,12 @@ import { buildExpenzyApp } from '../expenzy/app.js';
 import { migrateExpenzy } from '../expenzy/db.js';
 import { Knobs } from '../expenzy/knobs.js';
 import { freePorts } from '../tools/chaos/ports.js';
-import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './support/databases.js';
+import {
+  createExpenzyDatabase,
+  createHolviDatabase,
+  type TestDatabase,
+  testPool,
+} from './support/databases.js';
 import { kitExpressions, metricNamesIn, servedMetricNames } from './support/ops.js';
 
 // The production build as the image runs it: `npm run build`, then the migrate step, the API and
@@ -65,7 +70,7 @@ describe('the production build (dist/)', () => {
     await run('npm', ['run', 'build'], { cwd: root, timeout: 240_000 });
     holvi = await createHolviDatabase({ migrate: false });
     expenzy = await createExpenzyDatabase();
-    expenzyPool = new pg.Pool({ connectionString: expenzy.ownerUrl, max: 4 });
+    expenzyPool = testPool(expenzy.ownerUrl, 4);
     await migrateExpenzy(expenzyPool);
     simulator = buildExpenzyApp({
       pool: expenzyPool,

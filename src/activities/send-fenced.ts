@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { FenceLostError, type Tenure } from '../fence/sync-fence.js';
@@ -21,6 +22,7 @@ export async function sendFenced<I, T>(
   send: (item: I, signal: AbortSignal) => Promise<T>,
 ): Promise<SendOutcome<T>[]> {
   const stop = AbortSignal.any([tenure.signal, cancellationSignal()]);
+  setMaxListeners(parallel + 10, stop); // one listener per call in flight
   const limit = pLimit(parallel);
   // The SDK throttles heartbeats anyway; a thousand calls a second need not each ask.
   let lastBeat = 0;

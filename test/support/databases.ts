@@ -57,3 +57,13 @@ export async function createHolviDatabase(options: { migrate?: boolean } = {}): 
 export async function createExpenzyDatabase(): Promise<TestDatabase> {
   return createDatabase('expenzy_test', 'expenzy', 'expenzy');
 }
+
+/**
+ * A pool for a test database. Dropping the database (WITH FORCE) may end an idle connection of
+ * a pool that is still closing: that is the test's teardown, not a failure, so it is not thrown.
+ */
+export function testPool(connectionString: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => undefined);
+  return pool;
+}

@@ -20,7 +20,7 @@ import { statusQuery, type SyncStatus } from '../../src/shared.js';
 import { SyncFence } from '../../src/fence/sync-fence.js';
 import { activityDependencies, createSyncWorker, workflowsPath } from '../../src/worker/create-worker.js';
 import { buildReport, type Report } from '../../tools/report.js';
-import { createExpenzyDatabase, createHolviDatabase } from './databases.js';
+import { createExpenzyDatabase, createHolviDatabase, testPool } from './databases.js';
 
 /**
  * The whole integration on real parts, one per test file: fresh Holvi and Expenzy databases,
@@ -69,7 +69,7 @@ export interface SyncStackOptions {
 export async function startSyncStack(options: SyncStackOptions = {}): Promise<SyncStack> {
   const holvi = await createHolviDatabase();
   const expenzy = await createExpenzyDatabase();
-  const expenzyPool = new pg.Pool({ connectionString: expenzy.ownerUrl, max: 10 });
+  const expenzyPool = testPool(expenzy.ownerUrl, 10);
   await migrateExpenzy(expenzyPool);
   const knobs = new Knobs({ failureRate: 0, ...options.knobs }, { seed: 42 });
   const simulator = buildExpenzyApp({ pool: expenzyPool, knobs, adminEnabled: true });
@@ -87,7 +87,7 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const holviPool = new pg.Pool({ connectionString: holvi.appUrl, max: 10 });
+  const holviPool = testPool(holvi.appUrl, 10);
   const partner = expenzyClientFromConfig(config);
   const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }) });
   const temporal = createTemporalGateway(config);
