@@ -157,7 +157,7 @@ function staged(rejected: RejectedPayout): StagedRejection {
   };
 }
 
-export function rawFingerprint(raw: unknown): string {
+function rawFingerprint(raw: unknown): string {
   return createHash('sha256').update(JSON.stringify(raw)).digest('hex');
 }
 

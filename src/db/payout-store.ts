@@ -214,15 +214,6 @@ export async function recordStaged(db: Db, passId: number, fromSeq: number, toSe
   return rowCount ?? 0;
 }
 
-/** Bounds of a pass's staged payouts (seq grows with the list). */
-export async function stagedSeqEnd(db: Db, passId: number): Promise<number> {
-  const { rows } = await db.query<{ end: number | null }>(
-    'SELECT max(seq) + 1 AS end FROM holvi_pass_payout WHERE pass_id = $1',
-    [passId],
-  );
-  return rows[0]?.end ?? 0;
-}
-
 // --- SettleApplied ---
 
 export async function settleStaged(
@@ -407,4 +398,4 @@ export async function countReceived(db: Db): Promise<string> {
 }
 
 /** PostgreSQL text cannot hold U+0000: keep it visible as the six characters \u0000. */
-export const withoutNul = (text: string): string => text.replaceAll('\u0000', '\\u0000');
+const withoutNul = (text: string): string => text.replaceAll('\u0000', '\\u0000');

@@ -146,14 +146,4 @@ function describe(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** The ids (lower-cased) of every entry the partner listed that has a string id, valid or not. */
-export function listedIds(listed: unknown[]): Set<string> {
-  return new Set(
-    listed.flatMap((raw) => {
-      const id = (raw as { id?: unknown } | null)?.id;
-      return typeof id === 'string' ? [id.toLowerCase()] : [];
-    }),
-  );
-}
-
 export const isUuid = (value: string): boolean => UUID.test(value);
