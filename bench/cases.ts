@@ -272,7 +272,7 @@ async function measureDrain(ctx: RunContext, target: Target, n: number) {
   const meter = startMeter(ctx, target);
   const t0 = await pgNow(stack.holviOwner);
   await webhook(target);
-  const done = await waitConfirmed(stack.holviOwner, n, ctx.timeoutMs, n > 20_000 ? 500 : 100);
+  const done = await waitConfirmed(stack.holviOwner, n, ctx.timeoutMs, n > 20_000 ? 2_000 : 250);
   const measured = await meter.finish();
   const drainMs = done.lastConfirmedMs! - t0;
   // The pass that confirmed the last payout ends (a list that finds nothing is counted too).

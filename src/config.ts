@@ -69,7 +69,13 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('expenzy-sync'),
   SYNC_WORKFLOW_ID: z.string().min(1).default('expenzy-sync'),
   RECONCILE_INTERVAL: duration(30_000, RECONCILE_INTERVAL_BOUNDS),
-  FETCH_BATCH_SIZE: int(500, 1, 5_000),
+  /**
+   * Payouts per MarkProcessing step. Each step costs a fence tenure, a claim and the wait for its
+   * slowest call, so small chunks leave the partner idle between steps; large ones leave more
+   * claimed payouts to the next pass when a step dies. The Mark step's start-to-close timeout
+   * (src/workflows/activity-options.ts) allows a whole chunk of calls to time out.
+   */
+  FETCH_BATCH_SIZE: int(2_000, 1, 5_000),
   HOLVI_API_HOST: z.string().default('127.0.0.1'),
   HOLVI_API_PORT: int(5002, 0, 65_535),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),

@@ -4,6 +4,7 @@ import {
   beginPass,
   finishPass,
   flagSettleInError,
+  refreshPassStatistics,
   stagePayouts,
   stageRejected,
   stageSettleCandidates,
@@ -79,6 +80,7 @@ export function createFetchTransactions({
           tenure.signal,
         );
 
+        await refreshPassStatistics(pool);
         const settle = await stageSettleCandidates(pool, passId);
         if (settle > 0) {
           // Rare (an answer was lost): only then is the `error` list worth its cost.

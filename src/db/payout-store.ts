@@ -161,6 +161,14 @@ export async function stageRejected(
 }
 
 /**
+ * After staging: the planner's statistics of the staging tables describe the pass just staged,
+ * not one that is gone (migrations/1765200000000_pass-statistics.sql says why that matters).
+ */
+export async function refreshPassStatistics(db: Db): Promise<void> {
+  await db.query('SELECT holvi_analyze_pass_stage()');
+}
+
+/**
  * After the list: recorded rows (up to the pass's recorded_before), unconfirmed, that the list
  * does not show at all. Only a fence holder moves a payout out of `notifying`, and nothing of
  * ours was in flight during the list: the partner applied our update and its answer was lost.
@@ -273,7 +281,7 @@ export async function claimForMarking(
      ), claimed AS (
        UPDATE holvi_pass_payout p SET sent_at = clock_timestamp()
          FROM chunk c
-        WHERE p.pass_id = $1 AND p.seq = c.seq AND c.recorded AND NOT c.confirmed AND c.sent_at IS NULL
+        WHERE p.pass_id = $1 AND p.seq >= $2 AND p.seq < $3 AND p.seq = c.seq AND c.recorded AND NOT c.confirmed AND c.sent_at IS NULL
        RETURNING p.seq
      )
      SELECT c.expenzy_uuid,

@@ -38,8 +38,15 @@ export const recordOptions: ActivityOptions = {
 };
 
 /**
- * One partner call per payout of a chunk (FETCH_BATCH_SIZE), bounded in parallelism. Attempts
- * are bounded (about 25 s of backoff): a chunk that keeps failing must not hold up the sync; the
- * workflow ends the pass and the next pass lists its payouts again.
+ * One partner call per payout of a chunk (FETCH_BATCH_SIZE), bounded in parallelism. The
+ * start-to-close timeout lets every call of the largest chunk time out (5,000 / 16 in flight ×
+ * 10 s is about 52 minutes) after the fence's wait: a partner that hangs is waited for, since a
+ * step that gives up leaves its claimed payouts to the next pass's list. Attempts are bounded
+ * (about 25 s of backoff): a chunk that keeps failing must not hold up the sync; the workflow
+ * ends the pass and the next pass lists its payouts again.
  */
-export const markOptions: ActivityOptions = { ...fencedStep, retry: { ...partnerRetry, maximumAttempts: 8 } };
+export const markOptions: ActivityOptions = {
+  ...fencedStep,
+  startToCloseTimeout: '1 hour',
+  retry: { ...partnerRetry, maximumAttempts: 8 },
+};
