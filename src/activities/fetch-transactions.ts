@@ -80,7 +80,9 @@ export function createFetchTransactions({
           tenure.signal,
         );
 
-        await refreshPassStatistics(pool);
+        // Stale statistics cost a pass of one chunk nothing (its chunk is the whole pass), but
+        // make every chunk of a larger one scan the whole pass; ANALYZE is worth its time there.
+        if (payouts + rejected > batchSize) await refreshPassStatistics(pool);
         const settle = await stageSettleCandidates(pool, passId);
         if (settle > 0) {
           // Rare (an answer was lost): only then is the `error` list worth its cost.
