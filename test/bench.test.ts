@@ -200,7 +200,7 @@ describe('bench: pure parts', () => {
       settings: {
         failureRate: 0.05,
         drainFailureRate: 0.05,
-        fetchBatchSize: 500,
+        fetchBatchSize: 2_000,
         maxParallelCalls: 16,
         seed: 42,
       },
@@ -304,7 +304,7 @@ describe('bench: the harness end to end at a tiny size', () => {
       failureRate: 0.05,
       drainFailureRate: 0.1,
       seed: 7,
-      fetchBatchSize: 500,
+      fetchBatchSize: 2_000,
       maxParallelCalls: 16,
       ceilingParallelCalls: 16,
     });
