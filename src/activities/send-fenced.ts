@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events';
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import pLimit from 'p-limit';
 import { FenceLostError, type Tenure } from '../fence/sync-fence.js';
 import { PartnerUnavailableError } from '../partner/errors.js';
 
@@ -23,7 +22,6 @@ export async function sendFenced<I, T>(
 ): Promise<SendOutcome<T>[]> {
   const stop = AbortSignal.any([tenure.signal, cancellationSignal()]);
   setMaxListeners(parallel + 10, stop); // one listener per call in flight
-  const limit = pLimit(parallel);
   // The SDK throttles heartbeats anyway; a thousand calls a second need not each ask.
   let lastBeat = 0;
   const beat = () => {
@@ -32,28 +30,36 @@ export async function sendFenced<I, T>(
     lastBeat = now;
     heartbeat();
   };
-  return Promise.all(
-    items.map((item) =>
-      limit(async (): Promise<SendOutcome<T>> => {
-        try {
-          if (stop.aborted) return { kind: 'transient' };
-          await tenure.assertHeld();
-          return { kind: 'answered', value: await send(item, stop) };
-        } catch (error) {
-          if (error instanceof FenceLostError) return { kind: 'transient' };
-          if (error instanceof PartnerUnavailableError) {
-            // No answer (timeout, abort, connection cut): the call may still land at the partner.
-            if (error.status === undefined) tenure.callsCutShort();
-            return { kind: 'transient' };
-          }
-          return {
-            kind: 'refused',
-            reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-          };
-        } finally {
-          beat();
-        }
-      }),
-    ),
-  );
+  const sendOne = async (item: I): Promise<SendOutcome<T>> => {
+    try {
+      if (stop.aborted) return { kind: 'transient' };
+      await tenure.assertHeld();
+      return { kind: 'answered', value: await send(item, stop) };
+    } catch (error) {
+      if (error instanceof FenceLostError) return { kind: 'transient' };
+      if (error instanceof PartnerUnavailableError) {
+        // No answer (timeout, abort, connection cut): the call may still land at the partner.
+        if (error.status === undefined) tenure.callsCutShort();
+        return { kind: 'transient' };
+      }
+      return {
+        kind: 'refused',
+        reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      };
+    } finally {
+      beat();
+    }
+  };
+  // `parallel` senders taking the next item in turn: memory holds the calls in flight, not one
+  // pending promise per item of the chunk.
+  const outcomes = new Array<SendOutcome<T>>(items.length);
+  let next = 0;
+  const sender = async () => {
+    while (next < items.length) {
+      const index = next++;
+      outcomes[index] = await sendOne(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, sender));
+  return outcomes;
 }
