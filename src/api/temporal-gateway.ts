@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config.js';
 import { requestSync } from '../temporal/request-sync.js';
+import { signalRetryInterceptor } from '../temporal/signal-retry.js';
 
 /** What the API needs from Temporal; tests may pass a fake for unit tests. */
 export interface TemporalGateway {
@@ -15,7 +16,10 @@ const SIGNAL_DEADLINE_MS = 5_000;
 
 /** A lazily connected client: the API starts (and answers 503) while Temporal is down. */
 export function createTemporalGateway(config: Config): TemporalGateway {
-  const connection = Connection.lazy(config.temporal.connectionOptions);
+  const connection = Connection.lazy({
+    ...config.temporal.connectionOptions,
+    interceptors: [signalRetryInterceptor()],
+  });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return {
     requestSync: () =>
