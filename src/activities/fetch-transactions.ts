@@ -10,6 +10,7 @@ import {
   stageSettleCandidates,
   type StagedRejection,
 } from '../db/payout-store.js';
+import { jsonbText, pgText } from '../db/pg-text.js';
 import { isUuid, parsePartnerPayout } from '../partner/payout-parser.js';
 import {
   STRAY_SYNC_ERROR,
@@ -143,7 +144,7 @@ const uuidsOf = (entries: unknown[]) =>
 const MAX_RAW_CHARS = 4_096;
 const MAX_ID_CHARS = 100;
 
-/** A malformed payout as staged: its raw JSON bounded (a prefix), fingerprinted, jsonb-safe. */
+/** A malformed payout as staged: its raw JSON bounded (a prefix), fingerprinted, storable. */
 function staged(rejected: RejectedPayout): StagedRejection {
   const text = JSON.stringify(rejected.raw) ?? String(rejected.raw);
   const raw =
@@ -151,19 +152,16 @@ function staged(rejected: RejectedPayout): StagedRejection {
       ? rejected.raw
       : { truncated: text.slice(0, MAX_RAW_CHARS), length: text.length };
   const id = rejected.expenzyId;
-  const expenzyId = id !== null && id.length <= MAX_ID_CHARS ? id.replaceAll('\u0000', '\\u0000') : null;
+  const expenzyId = id !== null && id.length <= MAX_ID_CHARS ? pgText(id) : null;
   return {
     rawSha256: rawFingerprint(raw),
     expenzyId,
     expenzyUuid: expenzyId !== null && isUuid(expenzyId) ? expenzyId.toLowerCase() : null,
-    rawJson: jsonbSafe(raw),
-    reason: rejected.reason.replaceAll('\u0000', '\\u0000'),
+    rawJson: jsonbText(raw),
+    reason: pgText(rejected.reason),
   };
 }
 
 function rawFingerprint(raw: unknown): string {
   return createHash('sha256').update(JSON.stringify(raw)).digest('hex');
 }
-
-/** jsonb cannot hold U+0000: keep it visible as the text \u0000. */
-const jsonbSafe = (raw: unknown) => (JSON.stringify(raw) ?? 'null').replaceAll('\\u0000', '\\\\u0000');

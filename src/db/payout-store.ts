@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Payout } from '../shared.js';
+import { pgText } from './pg-text.js';
 
 /**
  * Every statement on Holvi's tables (`holvi_*`), so that the exactly-once rules read in one
@@ -321,7 +322,7 @@ export async function recordMarkOutcomes(
       `UPDATE holvi_received_payout r SET processing_failure = u.reason
          FROM unnest($1::uuid[], $2::text[]) AS u(id, reason)
         WHERE r.expenzy_uuid = u.id AND r.processing_confirmed_at IS NULL`,
-      [refused.map((r) => r.expenzyId), refused.map((r) => withoutNul(r.reason))],
+      [refused.map((r) => r.expenzyId), refused.map((r) => pgText(r.reason))],
     );
   }
 }
@@ -393,7 +394,7 @@ export async function recordQuarantineOutcomes(
       WHERE q.raw_sha256 = u.sha`,
     [
       outcomes.map((o) => o.rawSha256),
-      outcomes.map((o) => (o.failure === null ? null : withoutNul(o.failure))),
+      outcomes.map((o) => (o.failure === null ? null : pgText(o.failure))),
     ],
   );
 }
@@ -404,6 +405,3 @@ export async function countReceived(db: Db): Promise<string> {
   const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM holvi_received_payout');
   return rows[0]?.count ?? '0';
 }
-
-/** PostgreSQL text cannot hold U+0000: keep it visible as the six characters \u0000. */
-const withoutNul = (text: string): string => text.replaceAll('\u0000', '\\u0000');
