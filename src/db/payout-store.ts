@@ -463,11 +463,14 @@ export async function claimForQuarantine(
   };
 }
 
+// Rows kept already are left out before their raw JSON is cast: one kept as a string is not
+// refused again, pass after pass, while the partner still lists it.
 const KEEP_REJECTED = `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason)
      SELECT raw_sha256, expenzy_id, raw_json::jsonb, reason
        FROM holvi_pass_rejected s
       WHERE pass_id = $1 AND seq >= $2 AND seq < $3
         AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
+        AND NOT EXISTS (SELECT 1 FROM holvi_rejected_payout q WHERE q.raw_sha256 = s.raw_sha256)
      ON CONFLICT (raw_sha256) DO NOTHING`;
 
 /**
