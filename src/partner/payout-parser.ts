@@ -51,7 +51,7 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
       `recipient_account_identifier ${describe(recipient)} is not a string of 1 to ${MAX_RECIPIENT_LENGTH} characters`,
     );
   }
-  // Control characters have no place in an account identifier (and PostgreSQL refuses U+0000).
+  // Control characters have no place in an account identifier.
   if (CONTROL_CHARACTER.test(recipient)) {
     return reject(`recipient_account_identifier ${describe(recipient)} contains a control character`);
   }
