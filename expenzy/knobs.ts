@@ -11,6 +11,24 @@ export const malformedKinds = [
 ] as const;
 export type MalformedKind = (typeof malformedKinds)[number];
 
+/**
+ * Poison payouts: text or values that a lax reader takes and a database refuses to store
+ * (U+0000, a lone UTF-16 surrogate, a year beyond 9999 once in UTC, an amount too large for
+ * numeric(16, 2)). Never drawn unless named: not in malformedKinds' default.
+ */
+export const poisonKinds = [
+  'nul_recipient',
+  'nul_id',
+  'lone_surrogate',
+  'year_10000',
+  'huge_amount',
+] as const;
+export type PoisonKind = (typeof poisonKinds)[number];
+
+/** Every defect a payout can be stored with: `malformedKinds` may name any of them. */
+export const payoutDefects = [...malformedKinds, ...poisonKinds] as const;
+export type PayoutDefect = (typeof payoutDefects)[number];
+
 export const timeFormats = ['iso', 'iso-z', 'iso-seconds', 'http-date'] as const;
 export type TimeFormat = (typeof timeFormats)[number];
 
@@ -46,7 +64,7 @@ export const knobSettingsSchema = z.strictObject({
   listFailureRate: rate,
   refuseUpdates: z.enum(updateRefusals),
   malformedRate: rate,
-  malformedKinds: z.array(z.enum(malformedKinds)).min(1),
+  malformedKinds: z.array(z.enum(payoutDefects)).min(1),
   timeFormat: z.enum(timeFormats),
   amountAsNumber: z.boolean(),
 });
@@ -116,7 +134,7 @@ export class Knobs {
   }
 
   /** The defect a new payout is stored with, if any. */
-  pickMalformed(): MalformedKind | null {
+  pickMalformed(): PayoutDefect | null {
     if (this.random() >= this.#settings.malformedRate) return null;
     const kinds = this.#settings.malformedKinds;
     return kinds[randomIntBetween(this.random, 0, kinds.length - 1)] ?? null;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { MalformedKind } from './knobs.js';
+import type { PayoutDefect } from './knobs.js';
 import { payoutJson, type Rendering } from './render.js';
 
 export interface NewPayout {
@@ -7,7 +7,7 @@ export interface NewPayout {
   /** Two decimals, as text: money never passes through a JS number here. */
   amount: string;
   recipient: string;
-  malformedKind: MalformedKind | null;
+  malformedKind: PayoutDefect | null;
 }
 
 export interface PayoutCounts {

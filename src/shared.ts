@@ -72,6 +72,8 @@ export interface PassRange extends PassRef {
 
 export interface RecordResult {
   inserted: number;
+  /** Refused by PostgreSQL, kept in holvi_rejected_payout instead (absent in older histories). */
+  refused?: number;
 }
 
 export interface SettleResult {

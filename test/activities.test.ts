@@ -143,7 +143,7 @@ describe('activities against PostgreSQL and the simulator', () => {
     await createPayouts(120);
     const { plan, recorded, marked } = await pass(activities);
     expect(plan).toMatchObject({ payouts: 120, payoutSeqEnd: 120, rejected: 0, settle: 0, chunkSize: 50 });
-    expect(recorded).toEqual({ inserted: 120 });
+    expect(recorded).toEqual({ inserted: 120, refused: 0 });
     expect(marked.map((m) => m.marked)).toEqual([50, 50, 20]);
     expect(
       (await updateCounts()).every((row) => row.state === 'processing' && row.state_update_count === 1),
@@ -162,8 +162,8 @@ describe('activities against PostgreSQL and the simulator', () => {
     await createPayouts(3);
     const env = new ActivityEnv();
     const plan = await env.call(activities.FetchTransactions, { pass: 1 });
-    expect(await env.call(activities.RecordPayout, plan)).toEqual({ inserted: 3 });
-    expect(await env.call(activities.RecordPayout, plan)).toEqual({ inserted: 0 });
+    expect(await env.call(activities.RecordPayout, plan)).toEqual({ inserted: 3, refused: 0 });
+    expect(await env.call(activities.RecordPayout, plan)).toEqual({ inserted: 0, refused: 0 });
     const { rows } = await holviPool.query(
       `SELECT h.expenzy_uuid, h.amount::text AS amount,
               to_char(h.create_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS create_time
@@ -243,7 +243,7 @@ describe('activities against PostgreSQL and the simulator', () => {
     const plan = await env.call(activities.FetchTransactions, { pass: 1 });
     await env.call(activities.RecordPayout, plan); // the worker died before MarkProcessing
     const second = await pass(activities);
-    expect(second.recorded).toEqual({ inserted: 0 });
+    expect(second.recorded).toEqual({ inserted: 0, refused: 0 });
     expect(second.marked[0]).toMatchObject({ marked: 2 });
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1]);
   });

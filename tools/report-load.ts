@@ -12,7 +12,7 @@ export interface ExpenzyRow {
   state: string;
   updateCount: number;
   malformed: boolean;
-  /** The id as the partner lists it: differs only for the simulator's `bad_id` defect. */
+  /** The id as Holvi keeps a listed one: differs only for the simulator's `bad_id` and `nul_id` defects. */
   listedId: string;
 }
 
@@ -34,13 +34,18 @@ export interface HolviSide {
 /** All statements of one side see the same snapshot, so its counts agree with its rows. */
 async function inSnapshot<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failed: Error | undefined;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
+  } catch (error) {
+    failed = error instanceof Error ? error : new Error(String(error));
+    throw error;
   } finally {
-    client.release();
+    // A failed statement leaves the transaction aborted: that session is closed, not pooled.
+    client.release(failed);
   }
 }
 
@@ -50,8 +55,11 @@ export function loadExpenzy(pool: pg.Pool): Promise<ExpenzyRow[]> {
       `SELECT id::text AS id, amount::text AS amount, recipient_account_identifier AS recipient,
               ${micros('create_time')} AS "createMicros", state,
               state_update_count AS "updateCount", malformed_kind IS NOT NULL AS malformed,
-              -- mirrors the simulator's rendering of its bad_id defect (expenzy/render.ts)
-              CASE WHEN malformed_kind = 'bad_id' THEN 'txn-' || left(id::text, 8) ELSE id::text END AS "listedId"
+              -- mirrors the simulator's rendering of its id defects (expenzy/render.ts); Holvi keeps
+              -- an id's U+0000 as the six characters \\u0000
+              CASE malformed_kind WHEN 'bad_id' THEN 'txn-' || left(id::text, 8)
+                                  WHEN 'nul_id' THEN id::text || '\\u0000'
+                                  ELSE id::text END AS "listedId"
          FROM expenzy_transaction ORDER BY create_time, id`,
     );
     return rows;

@@ -8,8 +8,10 @@ import {
   stagePayouts,
   stageRejected,
   stageSettleCandidates,
+  type RefusedBefore,
   type StagedRejection,
 } from '../db/payout-store.js';
+import { jsonbText, pgText } from '../db/pg-text.js';
 import { isUuid, parsePartnerPayout } from '../partner/payout-parser.js';
 import {
   STRAY_SYNC_ERROR,
@@ -67,14 +69,22 @@ export function createFetchTransactions({
           async (entries) => {
             await tenure.assertHeld();
             const batch = partition(entries);
-            await stagePayouts(pool, passId, payoutSeq, batch.payouts);
-            await stageRejected(pool, passId, rejectedSeq, batch.rejected.map(staged));
+            // Payouts PostgreSQL once refused to record are not staged as valid: as malformed.
+            const refusedBefore = await stagePayouts(pool, passId, payoutSeq, batch.payouts);
+            const refusedIds = new Set(refusedBefore.map((refusal) => refusal.expenzyUuid));
+            const toQuarantine = [
+              ...batch.rejected.map(staged),
+              ...refusedBefore.map((refusal) => stagedRefused(refusal, batch.rawOf.get(refusal.expenzyUuid))),
+            ];
+            await stageRejected(pool, passId, rejectedSeq, toQuarantine);
             payoutSeq += batch.payouts.length;
-            rejectedSeq += batch.rejected.length;
-            payouts += batch.payouts.length;
-            rejected += batch.rejected.length;
-            for (const payout of batch.payouts)
+            rejectedSeq += toQuarantine.length;
+            payouts += batch.payouts.length - refusedBefore.length;
+            rejected += toQuarantine.length;
+            for (const payout of batch.payouts) {
+              if (refusedIds.has(payout.expenzyId)) continue;
               if (!oldest || payout.createTime < oldest) oldest = payout.createTime;
+            }
             heartbeat();
           },
           tenure.signal,
@@ -123,15 +133,18 @@ export function createFetchTransactions({
 
 function partition(entries: unknown[]) {
   const payouts = new Map<string, Payout>();
+  /** The listed JSON of each valid payout, for one PostgreSQL refused before (stagedRefused). */
+  const rawOf = new Map<string, unknown>();
   const rejected: RejectedPayout[] = [];
   for (const raw of entries) {
     const parsed = parsePartnerPayout(raw);
     if (parsed.kind === 'payout' && !payouts.has(parsed.payout.expenzyId)) {
       payouts.set(parsed.payout.expenzyId, parsed.payout);
+      rawOf.set(parsed.payout.expenzyId, raw);
     }
     if (parsed.kind === 'rejected') rejected.push(parsed.rejected);
   }
-  return { payouts: [...payouts.values()], rejected };
+  return { payouts: [...payouts.values()], rawOf, rejected };
 }
 
 const uuidsOf = (entries: unknown[]) =>
@@ -143,27 +156,42 @@ const uuidsOf = (entries: unknown[]) =>
 const MAX_RAW_CHARS = 4_096;
 const MAX_ID_CHARS = 100;
 
-/** A malformed payout as staged: its raw JSON bounded (a prefix), fingerprinted, jsonb-safe. */
+/** A malformed payout as staged: its raw JSON bounded (a prefix), fingerprinted, storable. */
 function staged(rejected: RejectedPayout): StagedRejection {
-  const text = JSON.stringify(rejected.raw) ?? String(rejected.raw);
-  const raw =
-    text.length <= MAX_RAW_CHARS
-      ? rejected.raw
-      : { truncated: text.slice(0, MAX_RAW_CHARS), length: text.length };
+  const raw = bounded(rejected.raw);
   const id = rejected.expenzyId;
-  const expenzyId = id !== null && id.length <= MAX_ID_CHARS ? id.replaceAll('\u0000', '\\u0000') : null;
+  const expenzyId = id !== null && id.length <= MAX_ID_CHARS ? pgText(id) : null;
   return {
     rawSha256: rawFingerprint(raw),
     expenzyId,
     expenzyUuid: expenzyId !== null && isUuid(expenzyId) ? expenzyId.toLowerCase() : null,
-    rawJson: jsonbSafe(raw),
-    reason: rejected.reason.replaceAll('\u0000', '\\u0000'),
+    rawJson: jsonbText(raw),
+    reason: pgText(rejected.reason),
   };
+}
+
+/**
+ * A valid payout PostgreSQL once refused to record, staged as malformed under the fingerprint of
+ * the row RecordPayout kept for it: QuarantinePayouts finds that row and sets the payout to
+ * `error`, as for any malformed payout.
+ */
+function stagedRefused(refusal: RefusedBefore, raw: unknown): StagedRejection {
+  return {
+    rawSha256: refusal.rawSha256,
+    expenzyId: refusal.expenzyUuid,
+    expenzyUuid: refusal.expenzyUuid,
+    rawJson: jsonbText(bounded(raw)),
+    reason: refusal.reason,
+  };
+}
+
+function bounded(raw: unknown): unknown {
+  const text = JSON.stringify(raw) ?? String(raw);
+  return text.length <= MAX_RAW_CHARS
+    ? raw
+    : { truncated: text.slice(0, MAX_RAW_CHARS), length: text.length };
 }
 
 function rawFingerprint(raw: unknown): string {
   return createHash('sha256').update(JSON.stringify(raw)).digest('hex');
 }
-
-/** jsonb cannot hold U+0000: keep it visible as the text \u0000. */
-const jsonbSafe = (raw: unknown) => (JSON.stringify(raw) ?? 'null').replaceAll('\\u0000', '\\\\u0000');

@@ -11,7 +11,8 @@ import { sendFenced } from './send-fenced.js';
  * partner, which takes it out of the `notifying` list. Inside the fence, like MarkProcessing:
  * nothing is sent once another list was taken, and each is sent at most once per list.
  * Absorbs: the partner's 500s (left to a later pass), any retry (rows keyed by a fingerprint of
- * the raw JSON; a payout whose outcome at the partner is recorded is never sent again).
+ * the raw JSON; a payout whose outcome at the partner is recorded is never sent again), raw JSON
+ * PostgreSQL refuses as jsonb (that row kept with it as a string, the others as they are).
  */
 export function createQuarantinePayouts({
   pool,
@@ -32,6 +33,12 @@ export function createQuarantinePayouts({
       const claim = await claimForQuarantine(pool, range.passId, range.fromSeq, range.toSeq);
       result.quarantined = claim.quarantined;
       metrics?.payoutsRejected.inc(claim.quarantined);
+      if (claim.keptAsText > 0) {
+        log.warn('PostgreSQL refused raw JSON of malformed payouts as jsonb: kept as strings', {
+          ...range,
+          keptAsText: claim.keptAsText,
+        });
+      }
       if (claim.recordedButMalformed.length > 0) {
         // Its money is recorded: not Holvi's to set to `error`. A person must look.
         log.error('payouts Holvi recorded are now listed malformed by the partner', {

@@ -15,18 +15,32 @@ export interface RecordInput extends PassRef {
  * (INSERT … SELECT from the stage), a few thousand per statement.
  * Absorbs: any retry (a crash after commit, a lost completion): the unique constraint on
  * expenzy_uuid plus ON CONFLICT DO NOTHING make a repeat insert a no-op, and a retry resumes
- * after the last chunk it reported. Needs no fence: it sends nothing to the partner.
+ * after the last chunk it reported. A payout whose values PostgreSQL refuses (one the parser
+ * should have refused) is kept in holvi_rejected_payout with the reason and the rest of its
+ * chunk is recorded: never recorded, it is never marked, and later passes quarantine it.
+ * Needs no fence: it sends nothing to the partner.
  */
 export function createRecordPayout({ pool, metrics }: ActivityDependencies) {
   return async function RecordPayout({ passId, payoutSeqEnd }: RecordInput): Promise<RecordResult> {
     const resumeFrom = Number(activityInfo().heartbeatDetails ?? 0);
     let inserted = 0;
+    let refused = 0;
     for (let from = resumeFrom; from < payoutSeqEnd; from += RECORD_CHUNK) {
-      inserted += await recordStaged(pool, passId, from, from + RECORD_CHUNK);
+      // Row by row after a refusal: a retry redoes this chunk (each row a no-op or refused again).
+      const recorded = await recordStaged(pool, passId, from, from + RECORD_CHUNK, () => heartbeat(from));
+      inserted += recorded.inserted;
+      refused += recorded.refused.length;
+      if (recorded.refused.length > 0) {
+        log.error('PostgreSQL refused payouts the parser accepted: quarantined, the rest recorded', {
+          passId,
+          refused: recorded.refused.slice(0, 20),
+        });
+      }
       heartbeat(from + RECORD_CHUNK);
     }
     metrics?.payoutsRecorded.inc(inserted);
-    log.info('recorded payouts', { passId, inserted });
-    return { inserted };
+    metrics?.payoutsRejected.inc(refused);
+    log.info('recorded payouts', { passId, inserted, refused });
+    return { inserted, refused };
   };
 }

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { Payout } from '../shared.js';
+import { pgText } from './pg-text.js';
+import { refusalReason, rowRefusal } from './refusal.js';
 
 /**
  * Every statement on Holvi's tables (`holvi_*`), so that the exactly-once rules read in one
@@ -7,7 +9,8 @@ import type { Payout } from '../shared.js';
  *
  * - holvi_received_payout: one row per payout, ever (unique expenzy_uuid, ON CONFLICT DO NOTHING);
  *   processing_confirmed_at once the partner confirmed our update.
- * - holvi_rejected_payout: malformed payouts, with their raw JSON and reason.
+ * - holvi_rejected_payout: malformed payouts, with their raw JSON and reason; refused_uuid for
+ *   a payout PostgreSQL refused to record (quarantined from then on).
  * - holvi_sync_fence / holvi_sync_pass: the fence's state and one row per list taken inside it.
  * - holvi_pass_*: what a pass listed, staged for its activities (pass id and seq ranges).
  */
@@ -103,19 +106,36 @@ export async function beginPass(
   return { passId, epoch: Number(rows[0]!.epoch) };
 }
 
-/** Valid listed payouts; seq is the position in the partner's list (repeats of an id are dropped). */
+/** A listed payout PostgreSQL once refused to record: kept in holvi_rejected_payout under rawSha256. */
+export interface RefusedBefore {
+  expenzyUuid: string;
+  rawSha256: string;
+  reason: string;
+}
+
+/**
+ * Valid listed payouts; seq is the position in the partner's list (repeats of an id are dropped).
+ * A payout PostgreSQL once refused to record is not staged (its seq stays empty): it is returned,
+ * for the caller to stage as malformed.
+ */
 export async function stagePayouts(
   db: Db,
   passId: number,
   firstSeq: number,
   payouts: Payout[],
-): Promise<void> {
-  if (payouts.length === 0) return;
-  await db.query(
-    `INSERT INTO holvi_pass_payout (pass_id, seq, expenzy_uuid, create_time, amount, recipient_account_identifier)
-     SELECT $1, $2::int + ord - 1, id, t, a, r
-       FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(id, t, a, r, ord)
-     ON CONFLICT DO NOTHING`,
+): Promise<RefusedBefore[]> {
+  if (payouts.length === 0) return [];
+  const { rows } = await db.query<{ expenzy_uuid: string; raw_sha256: string; reason: string }>(
+    `WITH refused AS (
+       SELECT refused_uuid, raw_sha256, reason FROM holvi_rejected_payout WHERE refused_uuid = ANY($3::uuid[])
+     ), staged AS (
+       INSERT INTO holvi_pass_payout (pass_id, seq, expenzy_uuid, create_time, amount, recipient_account_identifier)
+       SELECT $1, $2::int + ord - 1, id, t, a, r
+         FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(id, t, a, r, ord)
+        WHERE id NOT IN (SELECT refused_uuid FROM refused)
+       ON CONFLICT DO NOTHING
+     )
+     SELECT refused_uuid::text AS expenzy_uuid, raw_sha256, reason FROM refused`,
     [
       passId,
       firstSeq,
@@ -125,6 +145,11 @@ export async function stagePayouts(
       payouts.map((p) => p.recipient),
     ],
   );
+  return rows.map((row) => ({
+    expenzyUuid: row.expenzy_uuid,
+    rawSha256: row.raw_sha256,
+    reason: row.reason,
+  }));
 }
 
 export interface StagedRejection {
@@ -209,17 +234,78 @@ export async function finishPass(
 
 // --- RecordPayout ---
 
-/** Stores staged payouts; a repeat (retry, another pass) is a no-op by the unique constraint. */
-export async function recordStaged(db: Db, passId: number, fromSeq: number, toSeq: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+const RECORD_STAGED = `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
      SELECT expenzy_uuid, create_time::timestamptz, amount::numeric, recipient_account_identifier
        FROM holvi_pass_payout WHERE pass_id = $1 AND seq >= $2 AND seq < $3
       ORDER BY seq DESC
-     ON CONFLICT (expenzy_uuid) DO NOTHING`,
+     ON CONFLICT (expenzy_uuid) DO NOTHING`;
+
+export interface RecordedRange {
+  inserted: number;
+  /** Staged payouts PostgreSQL refused to store, kept in holvi_rejected_payout with its reason. */
+  refused: { expenzyUuid: string; reason: string }[];
+}
+
+/**
+ * Stores staged payouts; a repeat (retry, another pass) is a no-op by the unique constraint.
+ * The statement stores all of the range or nothing: when PostgreSQL refuses a row's values, the
+ * range is stored again row by row (each its own statement, in the same order), and each row it
+ * refuses is kept aside with its reason instead, so one payout cannot stop the others. Needs a
+ * pool: on one session inside a transaction, the first refusal would abort the rest.
+ */
+export async function recordStaged(
+  db: pg.Pool,
+  passId: number,
+  fromSeq: number,
+  toSeq: number,
+  onRow: () => void = () => {},
+): Promise<RecordedRange> {
+  try {
+    const { rowCount } = await db.query(RECORD_STAGED, [passId, fromSeq, toSeq]);
+    return { inserted: rowCount ?? 0, refused: [] };
+  } catch (error) {
+    if (!rowRefusal(error)) throw error;
+  }
+  const { rows } = await db.query<{ seq: number; expenzy_uuid: string }>(
+    `SELECT seq, expenzy_uuid FROM holvi_pass_payout WHERE pass_id = $1 AND seq >= $2 AND seq < $3
+      ORDER BY seq DESC`,
     [passId, fromSeq, toSeq],
   );
-  return rowCount ?? 0;
+  const recorded: RecordedRange = { inserted: 0, refused: [] };
+  for (const { seq, expenzy_uuid: expenzyUuid } of rows) {
+    try {
+      const { rowCount } = await db.query(RECORD_STAGED, [passId, seq, seq + 1]);
+      recorded.inserted += rowCount ?? 0;
+    } catch (error) {
+      const refusal = rowRefusal(error);
+      if (!refusal) throw error;
+      const reason = refusalReason(refusal, 'to record it');
+      await keepRefusedPayout(db, passId, seq, reason);
+      recorded.refused.push({ expenzyUuid, reason });
+    }
+    onRow();
+  }
+  return recorded;
+}
+
+/**
+ * A staged payout PostgreSQL refused to record, quarantined: its values as Holvi staged them
+ * (the partner's JSON is not kept for valid payouts) and the reason; refused_uuid makes every
+ * later pass stage it as malformed (stagePayouts). A repeat is a no-op.
+ */
+async function keepRefusedPayout(db: Db, passId: number, seq: number, reason: string): Promise<void> {
+  await db.query(
+    `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason, refused_uuid)
+     SELECT encode(sha256(convert_to(staged.raw::text, 'UTF8')), 'hex'), s.expenzy_uuid::text, staged.raw, $3,
+            s.expenzy_uuid
+       FROM holvi_pass_payout s
+      CROSS JOIN LATERAL (SELECT jsonb_build_object(
+              'id', s.expenzy_uuid, 'amount', s.amount, 'create_time', s.create_time,
+              'recipient_account_identifier', s.recipient_account_identifier) AS raw) staged
+      WHERE s.pass_id = $1 AND s.seq = $2
+     ON CONFLICT DO NOTHING`,
+    [passId, seq, reason],
+  );
 }
 
 // --- SettleApplied ---
@@ -321,7 +407,7 @@ export async function recordMarkOutcomes(
       `UPDATE holvi_received_payout r SET processing_failure = u.reason
          FROM unnest($1::uuid[], $2::text[]) AS u(id, reason)
         WHERE r.expenzy_uuid = u.id AND r.processing_confirmed_at IS NULL`,
-      [refused.map((r) => r.expenzyId), refused.map((r) => withoutNul(r.reason))],
+      [refused.map((r) => r.expenzyId), refused.map((r) => pgText(r.reason))],
     );
   }
 }
@@ -331,28 +417,25 @@ export async function recordMarkOutcomes(
 export interface QuarantineClaim {
   /** Newly kept in holvi_rejected_payout. */
   quarantined: number;
+  /** Kept with their raw JSON as a string: PostgreSQL refused it as jsonb (the reason says why). */
+  keptAsText: number;
   /** Kept, no outcome at the partner yet, not sent within this list: to set to `error` now. */
   toSend: { rawSha256: string; expenzyId: string | null; reason: string }[];
   /** Listed malformed although Holvi recorded the payout: a person must look (never set to error). */
   recordedButMalformed: string[];
 }
 
-/** Keeps a range of the pass's malformed payouts and claims those to set to `error`. Inside the fence. */
+/**
+ * Keeps a range of the pass's malformed payouts and claims those to set to `error`. Inside the
+ * fence. Needs a pool, as recordStaged does.
+ */
 export async function claimForQuarantine(
-  db: Db,
+  db: pg.Pool,
   passId: number,
   fromSeq: number,
   toSeq: number,
 ): Promise<QuarantineClaim> {
-  const kept = await db.query(
-    `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason)
-     SELECT raw_sha256, expenzy_id, raw_json::jsonb, reason
-       FROM holvi_pass_rejected s
-      WHERE pass_id = $1 AND seq >= $2 AND seq < $3
-        AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
-     ON CONFLICT (raw_sha256) DO NOTHING`,
-    [passId, fromSeq, toSeq],
-  );
+  const kept = await keepRejected(db, passId, fromSeq, toSeq);
   const recorded = await db.query<{ expenzy_uuid: string }>(
     `SELECT s.expenzy_uuid FROM holvi_pass_rejected s JOIN holvi_received_payout r USING (expenzy_uuid)
       WHERE s.pass_id = $1 AND s.seq >= $2 AND s.seq < $3 LIMIT 20`,
@@ -369,7 +452,8 @@ export async function claimForQuarantine(
     [passId, fromSeq, toSeq],
   );
   return {
-    quarantined: kept.rowCount ?? 0,
+    quarantined: kept.kept,
+    keptAsText: kept.keptAsText,
     toSend: claimed.rows.map((row) => ({
       rawSha256: row.raw_sha256,
       expenzyId: row.expenzy_id,
@@ -377,6 +461,62 @@ export async function claimForQuarantine(
     })),
     recordedButMalformed: recorded.rows.map((row) => row.expenzy_uuid),
   };
+}
+
+// Rows kept already are left out before their raw JSON is cast: one kept as a string is not
+// refused again, pass after pass, while the partner still lists it.
+const KEEP_REJECTED = `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason)
+     SELECT raw_sha256, expenzy_id, raw_json::jsonb, reason
+       FROM holvi_pass_rejected s
+      WHERE pass_id = $1 AND seq >= $2 AND seq < $3
+        AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
+        AND NOT EXISTS (SELECT 1 FROM holvi_rejected_payout q WHERE q.raw_sha256 = s.raw_sha256)
+     ON CONFLICT (raw_sha256) DO NOTHING`;
+
+/**
+ * Stores a range of malformed payouts in holvi_rejected_payout, all in one statement; when
+ * PostgreSQL refuses a row (its raw JSON as jsonb), row by row, and a refused row is kept with
+ * its raw JSON as one jsonb string and PostgreSQL's reason added to its own: it is still
+ * quarantined and set to `error`, and the others go on.
+ */
+async function keepRejected(
+  db: pg.Pool,
+  passId: number,
+  fromSeq: number,
+  toSeq: number,
+): Promise<{ kept: number; keptAsText: number }> {
+  try {
+    const { rowCount } = await db.query(KEEP_REJECTED, [passId, fromSeq, toSeq]);
+    return { kept: rowCount ?? 0, keptAsText: 0 };
+  } catch (error) {
+    if (!rowRefusal(error)) throw error;
+  }
+  const { rows } = await db.query<{ seq: number }>(
+    'SELECT seq FROM holvi_pass_rejected WHERE pass_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq',
+    [passId, fromSeq, toSeq],
+  );
+  const result = { kept: 0, keptAsText: 0 };
+  for (const { seq } of rows) {
+    try {
+      const { rowCount } = await db.query(KEEP_REJECTED, [passId, seq, seq + 1]);
+      result.kept += rowCount ?? 0;
+    } catch (error) {
+      const refusal = rowRefusal(error);
+      if (!refusal) throw error;
+      const { rowCount } = await db.query(
+        `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason)
+         SELECT raw_sha256, expenzy_id, to_jsonb(raw_json), reason || '; ' || $3
+           FROM holvi_pass_rejected s
+          WHERE pass_id = $1 AND seq = $2
+            AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
+         ON CONFLICT (raw_sha256) DO NOTHING`,
+        [passId, seq, refusalReason(refusal, 'its raw JSON as jsonb, kept as a string')],
+      );
+      result.kept += rowCount ?? 0;
+      result.keptAsText += rowCount ?? 0;
+    }
+  }
+  return result;
 }
 
 /** The partner's answer to `error`: set, or refused for good with the reason. */
@@ -391,10 +531,7 @@ export async function recordQuarantineOutcomes(
             partner_error_failure = u.failure
        FROM unnest($1::text[], $2::text[]) AS u(sha, failure)
       WHERE q.raw_sha256 = u.sha`,
-    [
-      outcomes.map((o) => o.rawSha256),
-      outcomes.map((o) => (o.failure === null ? null : withoutNul(o.failure))),
-    ],
+    [outcomes.map((o) => o.rawSha256), outcomes.map((o) => (o.failure === null ? null : pgText(o.failure)))],
   );
 }
 
@@ -404,6 +541,3 @@ export async function countReceived(db: Db): Promise<string> {
   const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM holvi_received_payout');
   return rows[0]?.count ?? '0';
 }
-
-/** PostgreSQL text cannot hold U+0000: keep it visible as the six characters \u0000. */
-const withoutNul = (text: string): string => text.replaceAll('\u0000', '\\u0000');

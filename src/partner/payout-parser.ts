@@ -1,9 +1,12 @@
+import { unstorableCharacter } from '../db/pg-text.js';
 import type { Payout, RejectedPayout } from '../shared.js';
 
 /**
  * Validates one payout as the partner lists it. The partner's documentation is approximate,
  * so every unambiguous form is accepted and normalised; anything else is rejected with a
- * reason a person can act on. Money never becomes a JavaScript number.
+ * reason a person can act on. Money never becomes a JavaScript number. What PostgreSQL would
+ * refuse to store is refused here, up front (U+0000 or a lone surrogate in any string, a year
+ * outside 1 to 9999): a valid payout can always be recorded.
  */
 export type ParsedPayout =
   | { kind: 'payout'; payout: Payout }
@@ -25,6 +28,8 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
   });
 
   if (!isObject(raw)) return reject('payout is not a JSON object');
+  const unstorable = unstorableString(raw);
+  if (unstorable !== null) return reject(unstorable);
   const missing = REQUIRED.filter((field) => raw[field] === undefined || raw[field] === null);
   if (missing.length > 0) return reject(`missing field ${missing.join(', ')}`);
 
@@ -32,18 +37,21 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
   const amount = parseAmount(raw.amount);
   if (amount === null)
     return reject(`amount ${describe(raw.amount)} is not a positive amount with at most two decimals`);
-  const createTime = parseTimestamp(raw.create_time);
-  if (createTime === null)
+  const createTime = readTimestamp(raw.create_time);
+  if ('refused' in createTime) {
     return reject(
-      `create_time ${describe(raw.create_time)} is not an ISO 8601 or HTTP date with a time zone`,
+      createTime.refused === 'form'
+        ? `create_time ${describe(raw.create_time)} is not an ISO 8601 or HTTP date with a time zone`
+        : `create_time ${describe(raw.create_time)} is in the year ${createTime.year} in UTC; only the years 1 to 9999 can be stored`,
     );
+  }
   const recipient = raw.recipient_account_identifier;
   if (typeof recipient !== 'string' || recipient.length === 0 || recipient.length > MAX_RECIPIENT_LENGTH) {
     return reject(
       `recipient_account_identifier ${describe(recipient)} is not a string of 1 to ${MAX_RECIPIENT_LENGTH} characters`,
     );
   }
-  // Control characters have no place in an account identifier (and PostgreSQL refuses U+0000).
+  // Control characters have no place in an account identifier.
   if (CONTROL_CHARACTER.test(recipient)) {
     return reject(`recipient_account_identifier ${describe(recipient)} contains a control character`);
   }
@@ -52,7 +60,32 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
 
   const expenzyId = raw.id.toLowerCase();
   if (raw.state !== 'notifying') return { kind: 'ignored', expenzyId, state: raw.state };
-  return { kind: 'payout', payout: { expenzyId, amount, createTime, recipient } };
+  return { kind: 'payout', payout: { expenzyId, amount, createTime: createTime.utc, recipient } };
+}
+
+/**
+ * Where the payout holds a string PostgreSQL cannot store (U+0000, a lone surrogate), in any
+ * field, nested or not, field names included; null when it holds none. Fields Holvi does not
+ * store count too: a partner sending such text has sent something broken.
+ */
+function unstorableString(payout: Record<string, unknown>): string | null {
+  const queue: [path: string, value: unknown][] = [['', payout]];
+  for (let next = 0; next < queue.length; next++) {
+    const [path, value] = queue[next]!;
+    if (typeof value === 'string') {
+      const found = unstorableCharacter(value);
+      if (found !== null) return `${path} holds ${found}`;
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => queue.push([`${path}[${index}]`, item]));
+    } else if (isObject(value)) {
+      for (const [key, item] of Object.entries(value)) {
+        const found = unstorableCharacter(key);
+        if (found !== null) return `a field name ${describe(key)}${path ? ` in ${path}` : ''} holds ${found}`;
+        queue.push([path ? `${path}.${key}` : key, item]);
+      }
+    }
+  }
+  return null;
 }
 
 /** A double keeps 15 significant digits: 13 before the point and 2 after are exact. */
@@ -86,30 +119,50 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /**
  * Normalises to UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`, keeping the partner's microseconds
- * (a JavaScript Date would drop them). A time without a zone is ambiguous and refused.
+ * (a JavaScript Date would drop them). A time without a zone is ambiguous and refused, and so is
+ * one outside the years 1 to 9999 once in UTC (PostgreSQL reads no other form of year:
+ * `9999-12-31T23:59:59-01:00` is in the year 10000).
  */
 export function parseTimestamp(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
+  const read = readTimestamp(value);
+  return 'utc' in read ? read.utc : null;
+}
+
+type ReadTimestamp = { utc: string } | { refused: 'form' } | { refused: 'year'; year: number };
+
+function readTimestamp(value: unknown): ReadTimestamp {
+  if (typeof value !== 'string') return { refused: 'form' };
   const iso = ISO.exec(value);
   if (iso) {
     const [, y, mo, d, h, mi, s, fraction, zone] = iso;
-    const utcMs = utcMillis(+y!, +mo!, +d!, +h!, +mi!, +s!);
+    const localMs = utcMillis(+y!, +mo!, +d!, +h!, +mi!, +s!);
     const offset = zoneOffsetMinutes(zone!);
-    if (utcMs === null || offset === null) return null;
-    return formatUtc(utcMs - offset * 60_000, (fraction ?? '').padEnd(6, '0'));
+    if (localMs === null || offset === null) return { refused: 'form' };
+    return inStorableYears(localMs - offset * 60_000, (fraction ?? '').padEnd(6, '0'));
   }
   const http = HTTP_DATE.exec(value);
   if (http) {
     const [, weekday, d, mon, y, h, mi, s] = http;
     const utcMs = utcMillis(+y!, MONTHS.indexOf(mon!) + 1, +d!, +h!, +mi!, +s!);
-    if (utcMs === null || WEEKDAYS[new Date(utcMs).getUTCDay()] !== weekday) return null;
-    return formatUtc(utcMs, '000000');
+    if (utcMs === null || WEEKDAYS[new Date(utcMs).getUTCDay()] !== weekday) return { refused: 'form' };
+    return inStorableYears(utcMs, '000000');
   }
-  return null;
+  return { refused: 'form' };
 }
 
+function inStorableYears(utcMs: number, micros: string): ReadTimestamp {
+  const year = new Date(utcMs).getUTCFullYear();
+  if (year < 1 || year > 9999) return { refused: 'year', year };
+  return { utc: formatUtc(utcMs, micros) };
+}
+
+/** The instant of a wall-clock time in UTC, or null when no such date or time exists. */
 function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: number): number | null {
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Not Date.UTC: it reads the years 0 to 99 as 1900 to 1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, 0);
+  const ms = date.getTime();
   const back = new Date(ms);
   const exact =
     back.getUTCFullYear() === y &&

@@ -30,7 +30,7 @@ describe('parsePartnerPayout', () => {
     [{ ...good, amount: '0.00' }, /amount/],
     [{ ...good, recipient_account_identifier: 'X'.repeat(21) }, /recipient_account_identifier/],
     [{ ...good, recipient_account_identifier: '' }, /recipient_account_identifier/],
-    [{ ...good, recipient_account_identifier: 'FI\u0000123' }, /control character/],
+    [{ ...good, recipient_account_identifier: 'FI\u0001123' }, /control character/],
     [{ ...good, create_time: '26/11/2026 10:00' }, /create_time/],
     [{ ...good, create_time: '2026-11-26T10:00:00' }, /create_time/],
     [{ ...good, state: 'pending' }, /state "pending" is unknown/],
@@ -45,6 +45,53 @@ describe('parsePartnerPayout', () => {
     if (parsed.kind === 'rejected') {
       expect(parsed.rejected.reason).toMatch(reason);
       expect(parsed.rejected.raw).toBe(raw);
+    }
+  });
+
+  // What PostgreSQL would refuse is refused here, whichever field holds it, with where and why.
+  it.each([
+    [{ ...good, recipient_account_identifier: 'FI\u0000123' }, /^recipient_account_identifier holds U\+0000/],
+    [{ ...good, id: `${good.id}\u0000` }, /^id holds U\+0000 \(PostgreSQL cannot store it\)/],
+    [{ ...good, amount: '12.30\u0000' }, /^amount holds U\+0000/],
+    [{ ...good, create_time: '\u00002026-11-26T10:00:00Z' }, /^create_time holds U\+0000/],
+    [{ ...good, state: 'notifying\u0000' }, /^state holds U\+0000/],
+    [
+      { ...good, recipient_account_identifier: 'FI\ud800123' },
+      /^recipient_account_identifier holds a lone surrogate U\+D800/,
+    ],
+    [{ ...good, recipient_account_identifier: 'FI123\udfff' }, /lone surrogate U\+DFFF \(not Unicode text\)/],
+    [{ ...good, id: `\udbff${good.id}` }, /^id holds a lone surrogate U\+DBFF/],
+    [{ ...good, note: 'extra \u0000' }, /^note holds U\+0000/],
+    [{ ...good, meta: { tags: ['ok', '\ud83d'] } }, /^meta\.tags\[1\] holds a lone surrogate U\+D83D/],
+    [{ ...good, 'key\u0000': 'x' }, /^a field name "key\\u0000" holds U\+0000/],
+    [{ ...good, meta: { '\udc00': 1 } }, /^a field name .* in meta holds a lone surrogate U\+DC00/],
+  ])('refuses text PostgreSQL cannot store: %j', (raw, reason) => {
+    const parsed = parsePartnerPayout(raw);
+    expect(parsed.kind).toBe('rejected');
+    if (parsed.kind === 'rejected') expect(parsed.rejected.reason).toMatch(reason);
+  });
+
+  it('accepts paired surrogates (an emoji is text like any other)', () => {
+    const parsed = parsePartnerPayout({
+      ...good,
+      recipient_account_identifier: 'FI\u{1f600}1',
+      note: '\u{1f4b6}',
+    });
+    expect(parsed.kind === 'payout' && parsed.payout.recipient).toBe('FI\u{1f600}1');
+  });
+
+  it.each([
+    ['9999-12-31T23:59:59-01:00', 10000],
+    ['9999-12-31T23:30:00-00:31', 10000],
+    ['0001-01-01T00:00:00+00:01', 0],
+    ['0000-06-01T00:00:00Z', 0],
+  ])('refuses %s: in UTC it is in the year %i', (createTime, year) => {
+    const parsed = parsePartnerPayout({ ...good, create_time: createTime });
+    expect(parsed.kind).toBe('rejected');
+    if (parsed.kind === 'rejected') {
+      expect(parsed.rejected.reason).toBe(
+        `create_time "${createTime}" is in the year ${year} in UTC; only the years 1 to 9999 can be stored`,
+      );
     }
   });
 
@@ -99,6 +146,16 @@ describe('parseTimestamp', () => {
     ['2026-11-26 10:00:00.1Z', '2026-11-26T10:00:00.100000Z'],
     ['Thu, 26 Nov 2026 10:00:00 GMT', '2026-11-26T10:00:00.000000Z'],
     ['2024-02-29T23:59:59+00:00', '2024-02-29T23:59:59.000000Z'],
+    // The years 1 to 99 are themselves, not 1901 to 1999 (Date.UTC's reading).
+    ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000000Z'],
+    ['0050-03-01T00:00:00.25+00:00', '0050-03-01T00:00:00.250000Z'],
+    ['0099-12-31T23:59:59Z', '0099-12-31T23:59:59.000000Z'],
+    ['0004-02-29T12:00:00Z', '0004-02-29T12:00:00.000000Z'],
+    ['Mon, 01 Jan 0001 00:00:00 GMT', '0001-01-01T00:00:00.000000Z'],
+    // Normalised to UTC, the year is what counts: these land inside 1 to 9999.
+    ['0000-12-31T23:30:00-01:00', '0001-01-01T00:30:00.000000Z'],
+    ['9999-12-31T23:59:59.999999Z', '9999-12-31T23:59:59.999999Z'],
+    ['Fri, 31 Dec 9999 23:59:59 GMT', '9999-12-31T23:59:59.000000Z'],
   ])('%s -> %s', (input, expected) => expect(parseTimestamp(input)).toBe(expected));
 
   it.each([
@@ -109,6 +166,12 @@ describe('parseTimestamp', () => {
     ['2026-11-26T10:00:00+99:99'],
     ['2026-11-26T10:00:00+15:00'],
     ['2026-11-26T10:00:00.1234567Z'],
+    ['9999-12-31T23:59:59-01:00'],
+    ['0001-01-01T00:59:59+01:00'],
+    ['0000-01-01T00:00:00Z'],
+    ['10000-01-01T00:00:00Z'],
+    ['0100-02-29T00:00:00Z'],
+    ['Sat, 31 Dec 9999 23:59:59 GMT'],
     ['yesterday'],
     [1764150000],
   ])('refuses %j', (input) => expect(parseTimestamp(input)).toBeNull());

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { randomAmount, randomRecipient } from '../../generate.js';
-import { malformedKinds, type Knobs, type MalformedKind } from '../../knobs.js';
+import { payoutDefects, type Knobs, type PayoutDefect } from '../../knobs.js';
 import type { PayoutStore } from '../../payouts.js';
 
 interface CreateBody {
   count?: number;
   amount?: string;
   recipient?: string;
-  /** A kind forces that defect, null forces none; absent, the malformedRate knob decides. */
-  malformed?: MalformedKind | null;
+  /** A kind (malformed or poison) forces that defect, null forces none; absent, the malformedRate knob decides. */
+  malformed?: PayoutDefect | null;
 }
 
 const createBody = {
@@ -19,7 +19,7 @@ const createBody = {
     count: { type: 'integer', minimum: 1, maximum: 1000 },
     amount: { type: 'string', pattern: '^[0-9]{1,14}[.][0-9]{2}$' },
     recipient: { type: 'string', minLength: 1, maxLength: 20 },
-    malformed: { enum: [...malformedKinds, null] },
+    malformed: { enum: [...payoutDefects, null] },
   },
 } as const;
 
@@ -39,7 +39,7 @@ export const adminPayoutRoutes: FastifyPluginAsync<{ store: PayoutStore; knobs: 
     },
     async (request) => {
       const { count = 1, amount, recipient, malformed } = request.body;
-      const created: { id: string; malformed_kind: MalformedKind | null }[] = [];
+      const created: { id: string; malformed_kind: PayoutDefect | null }[] = [];
       // One at a time, each committed on its own, so create_time follows creation order.
       for (let i = 0; i < count; i++) {
         const payout = {
