@@ -49,7 +49,8 @@ const clientFor = (baseUrl: string, overrides: Partial<Parameters<typeof createE
   createExpenzyClient({
     baseUrl,
     timeoutMs: 2_000,
-    maxResponseBytes: 1024 * 1024,
+    maxBufferedResponseBytes: 1024 * 1024,
+    maxListResponseBytes: 1024 * 1024,
     maxParallelCalls: 4,
     ...overrides,
   });
@@ -396,7 +397,7 @@ describe('partner-call hardening', () => {
       res.write('[');
       pump();
     });
-    const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 256 * 1024 });
+    const expenzy = clientFor(partnerServer.url, { maxListResponseBytes: 256 * 1024 });
     const activities = activitiesWith(expenzy);
     const error = await new ActivityEnv()
       .call(activities.FetchTransactions, { pass: 1 })
@@ -528,7 +529,7 @@ describe('partner-call hardening', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(req.url?.includes('state=notifying') ? JSON.stringify(listed) : '[]');
     });
-    const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 8 * 1024 * 1024 });
+    const expenzy = clientFor(partnerServer.url, { maxListResponseBytes: 8 * 1024 * 1024 });
     const result = await pass(activitiesWith(expenzy, 500));
     expect(result.plan.rejected).toBe(500);
     expect(JSON.stringify(result).length).toBeLessThan(2 * 1024);
