@@ -280,8 +280,8 @@ async function readWhole(
  * Feeds the body to a streaming parser, handing on the top-level list's entries a batch at a
  * time: `batchSize` entries, or fewer once they hold `maxEntryBytes` of JSON. An entry is held
  * whole until it is complete, so one of more than `maxEntryBytes` (counting the comma and
- * spaces before it) refuses the list: memory holds about twice `maxEntryBytes` of entries,
- * whatever the partner sends.
+ * spaces before it) refuses the list: memory holds about twice `maxEntryBytes` of entries and
+ * one network read, whatever the partner sends.
  */
 async function streamList(
   body: AsyncIterable<Buffer>,
