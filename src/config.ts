@@ -63,9 +63,10 @@ const schema = z
     EXPENZY_CALL_TIMEOUT: duration(10_000),
     /**
      * The most of one partner answer Holvi holds whole before parsing it: an update's answer (one
-     * payout, a few hundred bytes) and each entry of the streamed list. Memory holds at most
+     * payout, a few hundred bytes; a larger answer is refused) and each entry of the streamed
+     * list (a larger one is quarantined unread, the list goes on). Memory holds at most
      * EXPENZY_MAX_PARALLEL_CALLS answers of this size (16 MiB at the defaults), and the list
-     * stream at most about twice this size of entries; 1 MiB is thousands of times a payout.
+     * stream about twice this size of entries; 1 MiB is thousands of times a payout.
      */
     EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
     /**
@@ -120,7 +121,7 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((settings, ctx) => {
-    // A list entry is held whole: a list cap below that would refuse lists for their entries.
+    // A list holds entries of up to the first: a list cap below it would refuse such a list.
     if (settings.EXPENZY_MAX_LIST_RESPONSE_BYTES < settings.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES) {
       ctx.addIssue({
         code: 'custom',

@@ -1,4 +1,3 @@
-import { JSONParser, TokenType } from '@streamparser/json';
 import pLimit from 'p-limit';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
@@ -8,6 +7,7 @@ import {
   PartnerResponseError,
   PartnerUnavailableError,
 } from './errors.js';
+import { ListSplitter } from './list-splitter.js';
 
 export type PartnerState = 'notifying' | 'processing' | 'error';
 
@@ -27,7 +27,7 @@ export interface PartnerCall {
 export interface ExpenzyClientOptions {
   baseUrl: string;
   timeoutMs: number;
-  /** The most of one answer held whole: an update's answer, and each entry of the list. */
+  /** The most of one answer held whole: an update's answer, and each entry of the list (larger: `OversizeListEntry`). */
   maxBufferedResponseBytes: number;
   /** The most of a list answer read at all: it streams, a batch at a time. */
   maxListResponseBytes: number;
@@ -277,11 +277,11 @@ async function readWhole(
 }
 
 /**
- * Feeds the body to a streaming parser, handing on the top-level list's entries a batch at a
+ * Splits the body into the top-level list's entries as it streams, handing them on a batch at a
  * time: `batchSize` entries, or fewer once they hold `maxEntryBytes` of JSON. An entry is held
- * whole until it is complete, so one of more than `maxEntryBytes` (counting the comma and
- * spaces before it) refuses the list: memory holds about twice `maxEntryBytes` of entries and
- * one network read, whatever the partner sends.
+ * until it is complete, at most `maxEntryBytes` of it (a larger one is handed on unparsed, as an
+ * `OversizeListEntry`): memory holds about twice `maxEntryBytes` and a network read or two,
+ * whatever the partner sends.
  */
 async function streamList(
   body: AsyncIterable<Buffer>,
@@ -289,71 +289,25 @@ async function streamList(
   maxEntryBytes: number,
   onBatch: (entries: unknown[]) => Promise<void>,
 ): Promise<number> {
-  const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
   let batch: unknown[] = [];
   let batchBytes = 0;
   let count = 0;
-  let started = false;
-  /** Bytes written to the parser; where the last complete entry (or the list's `[`) ended. */
-  let fed = 0;
-  let entryStart: number | undefined;
-  let tokenEnd = 0;
-  let largestEntry = 0;
-  parser.onToken = ({ token, offset }) => {
-    // A bracket's end is exact; another token's is bounded by what was fed.
-    tokenEnd =
-      token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET || token === TokenType.LEFT_BRACKET
-        ? offset + 1
-        : fed;
-    entryStart ??= tokenEnd; // the list's own `[`
-  };
-  parser.onValue = ({ value }) => {
-    const bytes = tokenEnd - (entryStart ?? 0);
-    entryStart = tokenEnd;
-    largestEntry = Math.max(largestEntry, bytes);
+  const splitter = new ListSplitter(maxEntryBytes, (value, bytes) => {
     batch.push(value);
-    batchBytes += bytes;
+    batchBytes += Math.min(bytes, maxEntryBytes);
     count++;
-  };
+  });
   const flush = async () => {
     const entries = batch;
     batch = [];
     batchBytes = 0;
     if (entries.length > 0) await onBatch(entries);
   };
-  const parse = (feed: () => void) => {
-    try {
-      feed();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new PartnerResponseError(`list answer is not valid JSON: ${message.slice(0, 120)}`, 200);
-    }
-  };
   for await (const chunk of body) {
-    if (!started) {
-      const text = chunk.toString('utf8').trimStart();
-      if (text.length === 0) {
-        fed += chunk.length;
-        parse(() => parser.write(chunk));
-        continue;
-      }
-      if (!text.startsWith('[')) throw new PartnerResponseError('list answer is not a JSON list', 200);
-      started = true;
-    }
-    fed += chunk.length;
-    parse(() => parser.write(chunk));
-    if (Math.max(largestEntry, fed - (entryStart ?? fed)) > maxEntryBytes) {
-      throw new PartnerAnswerTooLargeError(
-        `list answer holds an entry of more than the size limit of ${maxEntryBytes} bytes (EXPENZY_MAX_BUFFERED_RESPONSE_BYTES)`,
-        200,
-      );
-    }
+    splitter.write(chunk);
     if (batch.length >= batchSize || batchBytes >= maxEntryBytes) await flush();
   }
-  if (!started) throw new PartnerResponseError('list answer is empty', 200);
-  // The parser ends by itself once the top-level list closed; not ended means it was cut short.
-  if (!parser.isEnded)
-    throw new PartnerResponseError('list answer is not valid JSON: it ends before the list does', 200);
+  splitter.end();
   await flush();
   return count;
 }
