@@ -27,7 +27,10 @@ export interface PartnerCall {
 export interface ExpenzyClientOptions {
   baseUrl: string;
   timeoutMs: number;
-  /** The most of one answer held whole: an update's answer, and each entry of the list (larger: `OversizeListEntry`). */
+  /**
+   * The most of one answer held whole: an update's answer (larger: refused), and each entry of
+   * the list (larger: handed on unread, an `OversizeListEntry`).
+   */
   maxBufferedResponseBytes: number;
   /** The most of a list answer read at all: it streams, a batch at a time. */
   maxListResponseBytes: number;
