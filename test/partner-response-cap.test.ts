@@ -73,7 +73,7 @@ function entryOf(bytes: number, n: number): string {
   return JSON.stringify({ id: `entry-${n}`, note: 'x'.repeat(bytes - Buffer.byteLength(bare)) });
 }
 
-/** A JSON list of exactly `bytes` bytes whose entries are at most `entryBytes` each. */
+/** A JSON list of exactly `bytes` bytes, of entries of about `entryBytes` each (the last one takes up the rest). */
 function listOf(bytes: number, entryBytes: number): { body: string; entries: number } {
   const entries: string[] = [];
   let size = 2; // [ and ]
