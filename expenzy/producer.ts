@@ -29,7 +29,14 @@ export interface ProducerHooks {
   onProgress?: (progress: ProducerProgress) => void;
   /** Decides the dropped webhooks; replaceable so tests are deterministic. */
   random?: () => number;
+  /** Milliseconds on a monotonic clock, for the summary's times; replaceable like `random`. */
+  clock?: () => number;
+  /** The wait between two creations; resolves early (never rejects) when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+const realSleep = (ms: number, signal?: AbortSignal) =>
+  sleep(ms, undefined, { signal }).catch(() => undefined);
 
 /** The error thrown when a payout could not be created; webhooks already queued were still sent. */
 export class ProducerError extends Error {
@@ -51,11 +58,18 @@ export async function producePayouts(
   options: ProducerOptions,
   hooks: ProducerHooks = {},
 ): Promise<ProducerSummary> {
-  const { signal, logger, onProgress, random = Math.random } = hooks;
+  const {
+    signal,
+    logger,
+    onProgress,
+    random = Math.random,
+    clock = () => performance.now(),
+    sleep: pause = realSleep,
+  } = hooks;
   const agent = new Agent({ connections: options.concurrency + 1 });
   const limit = pLimit(options.concurrency);
   const webhooks: Promise<void>[] = [];
-  const started = performance.now();
+  const started = clock();
   let creationEnded = started;
   const progress: ProducerProgress = {
     attempts: options.attempts,
@@ -88,7 +102,7 @@ export async function producePayouts(
       webhooksSent: progress.webhooksSent,
       webhooksFailed: progress.webhooksFailed,
       webhooksDropped: progress.webhooksDropped,
-      elapsedMs: Math.round(performance.now() - started),
+      elapsedMs: Math.round(clock() - started),
       creationRate: creationSeconds > 0 ? progress.payoutsCreated / creationSeconds : 0,
       aborted: signal?.aborted === true && progress.payoutsCreated < options.attempts,
     };
@@ -97,12 +111,11 @@ export async function producePayouts(
   let creationFailure: unknown;
   try {
     for (let i = 0; i < options.attempts && !signal?.aborted; i++) {
-      if (i > 0)
-        await sleep(options.sleepBetweenPayouts * 1000, undefined, { signal }).catch(() => undefined);
+      if (i > 0) await pause(options.sleepBetweenPayouts * 1000, signal);
       if (signal?.aborted) break;
       const payout = await createPayout(agent, options.expenzyBaseUrl);
       progress.payoutsCreated += 1;
-      creationEnded = performance.now();
+      creationEnded = clock();
       if (random() < options.webhookDropRate) {
         progress.webhooksDropped += 1;
         logger?.debug({ payoutId: payout.id }, 'webhook dropped on purpose');

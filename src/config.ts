@@ -52,53 +52,89 @@ const optionalSecret = z
   .optional()
   .transform((value) => (value ? value : undefined));
 
-const schema = z.object({
-  HOLVI_DATABASE_URL: dbUrl('postgres://holvi_app:holvi_app@127.0.0.1:55432/holvi'),
-  HOLVI_MIGRATION_DATABASE_URL: dbUrl('postgres://holvi_owner:holvi_owner@127.0.0.1:55432/holvi'),
-  HOLVI_DB_POOL_SIZE: int(10, 1, 100),
-  EXPENZY_API_BASE_URL: url('http://127.0.0.1:5001'),
-  EXPENZY_API_KEY: optionalSecret,
-  EXPENZY_MAX_PARALLEL_CALLS: int(16, 1, 256),
-  EXPENZY_CALL_TIMEOUT: duration(10_000),
-  EXPENZY_MAX_RESPONSE_BYTES: int(256 * 1024 * 1024, 1024, 2 ** 31 - 1),
-  EXPENZY_WEBHOOK_TOKEN: optionalSecret,
-  // Read with the rest of the Temporal settings (profiles, TLS, API key) by temporalConnectionFromEnv.
-  TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
-  TEMPORAL_PROFILE: z.string().min(1).optional(),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('expenzy-sync'),
-  SYNC_WORKFLOW_ID: z.string().min(1).default('expenzy-sync'),
-  RECONCILE_INTERVAL: duration(30_000, RECONCILE_INTERVAL_BOUNDS),
-  /**
-   * Payouts per MarkProcessing step. Each step costs a fence tenure, a claim and the wait for its
-   * slowest call, so small chunks leave the partner idle between steps; large ones leave more
-   * claimed payouts to the next pass when a step dies. The Mark step's start-to-close timeout
-   * (src/workflows/activity-options.ts) allows a whole chunk of calls to time out.
-   */
-  FETCH_BATCH_SIZE: int(2_000, 1, 5_000),
-  HOLVI_API_HOST: z.string().default('127.0.0.1'),
-  HOLVI_API_PORT: int(5002, 0, 65_535),
-  WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),
-  /**
-   * Least time between two signals to the sync. Every signal costs the workflow a task; spacing
-   * them took the stream benchmark's p99 create→recorded from 2.4 s to 0.2 s at 50 payouts/s,
-   * for at most this much more wait on a webhook's answer (bench/README.md).
-   */
-  SIGNAL_MIN_INTERVAL: duration(100),
-  /** How long /readyz stays ready while Temporal does not answer (routes/health.ts says why). */
-  READY_TEMPORAL_GRACE: duration(30_000, { maxMs: 60 * 60_000 }),
-  /**
-   * How long a stopping worker (SIGTERM in a rollout) lets running activities finish before it
-   * cancels them: above EXPENZY_CALL_TIMEOUT, so that a partner call in flight completes and its
-   * answer is recorded. Kubernetes' terminationGracePeriodSeconds must be longer.
-   */
-  WORKER_SHUTDOWN_GRACE: duration(15_000, { maxMs: 10 * 60_000 }),
-  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
-  WORKER_METRICS_PORT: int(5003, 0, 65_535),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+const schema = z
+  .object({
+    HOLVI_DATABASE_URL: dbUrl('postgres://holvi_app:holvi_app@127.0.0.1:55432/holvi'),
+    HOLVI_MIGRATION_DATABASE_URL: dbUrl('postgres://holvi_owner:holvi_owner@127.0.0.1:55432/holvi'),
+    HOLVI_DB_POOL_SIZE: int(10, 1, 100),
+    EXPENZY_API_BASE_URL: url('http://127.0.0.1:5001'),
+    EXPENZY_API_KEY: optionalSecret,
+    EXPENZY_MAX_PARALLEL_CALLS: int(16, 1, 256),
+    EXPENZY_CALL_TIMEOUT: duration(10_000),
+    /**
+     * The most of one partner answer Holvi holds whole before parsing it: an update's answer (one
+     * payout, a few hundred bytes; a larger answer is refused) and each entry of the streamed
+     * list (a larger one is quarantined unread, the list goes on). Memory holds at most
+     * EXPENZY_MAX_PARALLEL_CALLS answers of this size (16 MiB at the defaults), and the list
+     * stream about twice this size of entries; 1 MiB is thousands of times a payout.
+     */
+    EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+    /**
+     * The most of a list answer read at all. The list streams a batch at a time (the cap above
+     * bounds its memory), so this bounds the rows one pass stages and a body that never ends, not
+     * memory: 256 MiB is about 1.3 million payouts (a 100,000-payout list is about 20 MB). A
+     * backlog larger than this cannot be listed, so it is sized well above any backlog expected.
+     */
+    EXPENZY_MAX_LIST_RESPONSE_BYTES: int(256 * 1024 * 1024, 1024 * 1024, 2 ** 31 - 1),
+    /** Refused: one figure cannot bound both the answers held whole and the streamed list. */
+    EXPENZY_MAX_RESPONSE_BYTES: z
+      .string()
+      .optional()
+      .refine((value) => value === undefined, {
+        message:
+          'is not read: set EXPENZY_MAX_LIST_RESPONSE_BYTES (the streamed list) or EXPENZY_MAX_BUFFERED_RESPONSE_BYTES (answers held whole)',
+      }),
+    EXPENZY_WEBHOOK_TOKEN: optionalSecret,
+    // Read with the rest of the Temporal settings (profiles, TLS, API key) by temporalConnectionFromEnv.
+    TEMPORAL_ADDRESS: z.string().min(1).optional(),
+    TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+    TEMPORAL_PROFILE: z.string().min(1).optional(),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('expenzy-sync'),
+    SYNC_WORKFLOW_ID: z.string().min(1).default('expenzy-sync'),
+    RECONCILE_INTERVAL: duration(30_000, RECONCILE_INTERVAL_BOUNDS),
+    /**
+     * Payouts per MarkProcessing step. Each step costs a fence tenure, a claim and the wait for its
+     * slowest call, so small chunks leave the partner idle between steps; large ones leave more
+     * claimed payouts to the next pass when a step dies. The Mark step's start-to-close timeout
+     * (src/workflows/activity-options.ts) allows a whole chunk of calls to time out.
+     */
+    FETCH_BATCH_SIZE: int(2_000, 1, 5_000),
+    HOLVI_API_HOST: z.string().default('127.0.0.1'),
+    HOLVI_API_PORT: int(5002, 0, 65_535),
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),
+    /**
+     * Least time between two signals to the sync. Every signal costs the workflow a task; spacing
+     * them took the stream benchmark's p99 create→recorded from 2.4 s to 0.2 s at 50 payouts/s,
+     * for at most this much more wait on a webhook's answer (bench/README.md).
+     */
+    SIGNAL_MIN_INTERVAL: duration(100),
+    /** How long /readyz stays ready while Temporal does not answer (routes/health.ts says why). */
+    READY_TEMPORAL_GRACE: duration(30_000, { maxMs: 60 * 60_000 }),
+    /**
+     * How long a stopping worker (SIGTERM in a rollout) lets running activities finish before it
+     * cancels them: above EXPENZY_CALL_TIMEOUT, so that a partner call in flight completes and its
+     * answer is recorded. Kubernetes' terminationGracePeriodSeconds must be longer.
+     */
+    WORKER_SHUTDOWN_GRACE: duration(15_000, { maxMs: 10 * 60_000 }),
+    WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+    WORKER_METRICS_PORT: int(5003, 0, 65_535),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((settings, ctx) => {
+    // A list holds entries of up to the first: a list cap below it would refuse such a list.
+    if (settings.EXPENZY_MAX_LIST_RESPONSE_BYTES < settings.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EXPENZY_MAX_LIST_RESPONSE_BYTES'],
+        message: `${settings.EXPENZY_MAX_LIST_RESPONSE_BYTES} is below EXPENZY_MAX_BUFFERED_RESPONSE_BYTES (${settings.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES})`,
+      });
+    }
+  });
 
-export type Config = Omit<z.output<typeof schema>, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> & {
+export type Config = Omit<
+  z.output<typeof schema>,
+  'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'EXPENZY_MAX_RESPONSE_BYTES'
+> & {
   /** As resolved from the profile and the variables. */
   TEMPORAL_ADDRESS: string;
   TEMPORAL_NAMESPACE: string;
@@ -125,8 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid configuration:\n  Temporal connection (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE, TEMPORAL_TLS_*): ${reason}`,
     );
   }
+  const settings: Omit<typeof result.data, 'EXPENZY_MAX_RESPONSE_BYTES'> = result.data;
   return {
-    ...result.data,
+    ...settings,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     temporal,

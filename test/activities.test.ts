@@ -49,7 +49,8 @@ const clientFor = (baseUrl: string, overrides: Partial<Parameters<typeof createE
   createExpenzyClient({
     baseUrl,
     timeoutMs: 2_000,
-    maxResponseBytes: 1024 * 1024,
+    maxBufferedResponseBytes: 1024 * 1024,
+    maxListResponseBytes: 1024 * 1024,
     maxParallelCalls: 4,
     ...overrides,
   });
@@ -396,7 +397,7 @@ describe('partner-call hardening', () => {
       res.write('[');
       pump();
     });
-    const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 256 * 1024 });
+    const expenzy = clientFor(partnerServer.url, { maxListResponseBytes: 256 * 1024 });
     const activities = activitiesWith(expenzy);
     const error = await new ActivityEnv()
       .call(activities.FetchTransactions, { pass: 1 })
@@ -472,6 +473,86 @@ describe('partner-call hardening', () => {
     await partnerServer.close();
   });
 
+  it('quarantines a payout too large to hold, under its id, and records and marks the ones beside it', async () => {
+    const payout = (id: string, note = '') => ({
+      id,
+      amount: '1.00',
+      create_time: '2026-11-26T10:00:00Z',
+      recipient_account_identifier: 'A',
+      state: 'notifying',
+      ...(note ? { note } : {}),
+    });
+    const [before, huge, after] = [
+      'a0000000-0000-4000-8000-000000000001',
+      'a0000000-0000-4000-8000-000000000002',
+      'a0000000-0000-4000-8000-000000000003',
+    ];
+    const listed = JSON.stringify([payout(before), payout(huge, 'x'.repeat(64 * 1024)), payout(after)]);
+    const partnerServer = await startHostilePartner((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.includes('state=notifying')) return res.end(listed);
+      if (req.url?.includes('?')) return res.end('[]');
+      const id = decodeURIComponent(req.url!.split('/')[3]!);
+      const state = new URLSearchParams(partnerServer.requests.at(-1)!.body).get('state');
+      res.end(JSON.stringify([{ ...payout(id), state }]));
+    });
+    const expenzy = clientFor(partnerServer.url, { maxBufferedResponseBytes: 4 * 1024 });
+    const result = await pass(activitiesWith(expenzy));
+
+    expect(result.plan).toMatchObject({ payouts: 2, rejected: 1 });
+    expect(result.marked.reduce((sum, chunk) => sum + chunk.marked, 0)).toBe(2);
+    expect(result.quarantined).toEqual([
+      { quarantined: 1, setToError: 1, unsettled: 0, retryLater: 0, fenceMoved: false },
+    ]);
+    const updates = partnerServer.requests.filter((request) => !request.url.includes('?'));
+    expect(updates.map((request) => [request.url, request.body]).sort()).toEqual([
+      [`/api/transaction/${before}/`, 'state=processing'],
+      [`/api/transaction/${huge}/`, 'state=error'],
+      [`/api/transaction/${after}/`, 'state=processing'],
+    ]);
+    const { rows } = await pool.query(
+      `SELECT reason, raw->'length' AS length, length(raw->>'truncated') AS kept FROM holvi_rejected_payout WHERE expenzy_id = $1`,
+      [huge],
+    );
+    expect(rows).toEqual([
+      {
+        reason: expect.stringMatching(/^entry of \d+ bytes, more than EXPENZY_MAX_BUFFERED_RESPONSE_BYTES/),
+        length: JSON.stringify(payout(huge, 'x'.repeat(64 * 1024))).length,
+        kept: 2048,
+      },
+    ]);
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('never settles a recorded payout the partner lists as an entry too large to hold', async () => {
+    const id = '6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4c';
+    await pool.query(
+      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+       VALUES ($1, now(), '1.00', 'A')`,
+      [id],
+    );
+    const listed = JSON.stringify([{ note: 'x'.repeat(64 * 1024), id, state: 'notifying' }]);
+    const partnerServer = await startHostilePartner((req, res) =>
+      res.writeHead(200).end(req.url?.includes('state=notifying') ? listed : '[]'),
+    );
+    const expenzy = clientFor(partnerServer.url, { maxBufferedResponseBytes: 4 * 1024 });
+    const result = await pass(activitiesWith(expenzy));
+    // Listed, so not proven applied: neither settled, nor set to `error` (its money is recorded).
+    expect(result.plan.settle).toBe(0);
+    expect(result.quarantined).toEqual([
+      { quarantined: 0, setToError: 0, unsettled: 0, retryLater: 0, fenceMoved: false },
+    ]);
+    expect(partnerServer.requests.filter((request) => !request.url.includes('?'))).toEqual([]);
+    const { rows } = await pool.query(
+      'SELECT processing_confirmed_at FROM holvi_received_payout WHERE expenzy_uuid = $1',
+      [id],
+    );
+    expect(rows[0].processing_confirmed_at).toBeNull();
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
   it('keeps a malformed payout holding U+0000 without breaking the batch', async () => {
     const listed = `[{"id":"x\\u0000y","amount":"1.00","create_time":"bad","recipient_account_identifier":"A\\u0000","state":"notifying"}]`;
     const partnerServer = await startHostilePartner((req, res) =>
@@ -528,7 +609,7 @@ describe('partner-call hardening', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(req.url?.includes('state=notifying') ? JSON.stringify(listed) : '[]');
     });
-    const expenzy = clientFor(partnerServer.url, { maxResponseBytes: 8 * 1024 * 1024 });
+    const expenzy = clientFor(partnerServer.url, { maxListResponseBytes: 8 * 1024 * 1024 });
     const result = await pass(activitiesWith(expenzy, 500));
     expect(result.plan.rejected).toBe(500);
     expect(JSON.stringify(result).length).toBeLessThan(2 * 1024);

@@ -13,7 +13,8 @@ export async function checkPartner(env: NodeJS.ProcessEnv = process.env): Promis
   const config = loadConfig(env);
   const partner = expenzyClientFromConfig(config);
   try {
-    return (await partner.listTransactions('notifying')).length;
+    // Streamed and counted, as the worker reads it: a large backlog is never held whole.
+    return await partner.forEachListed('notifying', 1_000, async () => undefined);
   } finally {
     await partner.close();
   }

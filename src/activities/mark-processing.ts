@@ -49,6 +49,8 @@ export function createMarkProcessing({
       const refused: { expenzyId: string; reason: string }[] = [];
       outcomes.forEach((outcome, index) => {
         const expenzyId = claim.toSend[index]!;
+        // Unconfirmed and claimed (500, timeout, an answer too large to read): whether it applied
+        // is left to the next list, which settles it or sends it again.
         if (outcome.kind === 'transient') result.retryLater++;
         else if (outcome.kind === 'refused') refused.push({ expenzyId, reason: outcome.reason });
         // `[]` is documented only for an unknown id, yet the id was just listed.

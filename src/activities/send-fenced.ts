@@ -39,6 +39,10 @@ export async function sendFenced<I, T>(
       if (error instanceof FenceLostError) return { kind: 'transient' };
       if (error instanceof PartnerUnavailableError) {
         // No answer (timeout, abort, connection cut): the call may still land at the partner.
+        // An answer with a status (5xx, 429, or one too large to read) means the call is over
+        // there: nothing of it lands later, so the next holder need not wait for it. Its effect is
+        // unknown all the same (a 200 too large to read may have applied the update): transient,
+        // never confirmed; the next pass's list shows what it did.
         if (error.status === undefined) tenure.callsCutShort();
         return { kind: 'transient' };
       }

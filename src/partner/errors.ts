@@ -11,6 +11,21 @@ export class PartnerUnavailableError extends Error {
   }
 }
 
+/**
+ * The partner answered (`status`), but with more than Holvi reads: retryable like any
+ * unavailability, yet an answer all the same. The call is over at the partner, so nothing of it
+ * can land later; what it did there is unknown, since the answer was not read.
+ */
+export class PartnerAnswerTooLargeError extends PartnerUnavailableError {
+  override name = 'PartnerAnswerTooLargeError';
+  constructor(
+    message: string,
+    override readonly status: number,
+  ) {
+    super(message, status);
+  }
+}
+
 /** The partner answered, but not in the documented shape. */
 export class PartnerResponseError extends Error {
   override name = 'PartnerResponseError';

@@ -1,8 +1,13 @@
-import { JSONParser } from '@streamparser/json';
 import pLimit from 'p-limit';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
-import { PartnerRejectedRequestError, PartnerResponseError, PartnerUnavailableError } from './errors.js';
+import {
+  PartnerAnswerTooLargeError,
+  PartnerRejectedRequestError,
+  PartnerResponseError,
+  PartnerUnavailableError,
+} from './errors.js';
+import { ListSplitter } from './list-splitter.js';
 
 export type PartnerState = 'notifying' | 'processing' | 'error';
 
@@ -22,7 +27,13 @@ export interface PartnerCall {
 export interface ExpenzyClientOptions {
   baseUrl: string;
   timeoutMs: number;
-  maxResponseBytes: number;
+  /**
+   * The most of one answer held whole: an update's answer (larger: refused), and each entry of
+   * the list (larger: handed on unread, an `OversizeListEntry`).
+   */
+  maxBufferedResponseBytes: number;
+  /** The most of a list answer read at all: it streams, a batch at a time. */
+  maxListResponseBytes: number;
   maxParallelCalls: number;
   apiKey?: string;
   /** Told about every call, for metrics. */
@@ -30,12 +41,12 @@ export interface ExpenzyClientOptions {
 }
 
 export interface ExpenzyClient {
-  /** The whole list in memory: for tools and tests. The sync streams it (`forEachListed`). */
+  /** The whole list, kept in memory: for tests. The sync and the tools stream it (`forEachListed`). */
   listTransactions(state?: PartnerState): Promise<unknown[]>;
   /**
-   * The list as it streams: `onBatch` gets up to `batchSize` entries at a time, and the next
-   * bytes are read only once it resolved, so memory holds one batch whatever the list's size.
-   * Resolves with the number of entries.
+   * The list as it streams: `onBatch` gets up to `batchSize` entries at a time, fewer once they
+   * hold `maxBufferedResponseBytes` of JSON, and the next bytes are read only once it resolved,
+   * so memory holds one batch whatever the list's size. Resolves with the number of entries.
    */
   forEachListed(
     state: PartnerState,
@@ -54,7 +65,8 @@ export function expenzyClientFromConfig(
     Config,
     | 'EXPENZY_API_BASE_URL'
     | 'EXPENZY_CALL_TIMEOUT'
-    | 'EXPENZY_MAX_RESPONSE_BYTES'
+    | 'EXPENZY_MAX_BUFFERED_RESPONSE_BYTES'
+    | 'EXPENZY_MAX_LIST_RESPONSE_BYTES'
     | 'EXPENZY_MAX_PARALLEL_CALLS'
     | 'EXPENZY_API_KEY'
   >,
@@ -63,17 +75,23 @@ export function expenzyClientFromConfig(
   return createExpenzyClient({
     baseUrl: config.EXPENZY_API_BASE_URL,
     timeoutMs: config.EXPENZY_CALL_TIMEOUT,
-    maxResponseBytes: config.EXPENZY_MAX_RESPONSE_BYTES,
+    maxBufferedResponseBytes: config.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES,
+    maxListResponseBytes: config.EXPENZY_MAX_LIST_RESPONSE_BYTES,
     maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
     apiKey: config.EXPENZY_API_KEY,
     onCall,
   });
 }
 
+/** Of a failure's answer (404, 5xx…), only this much is read: its status says what happened. */
+const ERROR_TEXT_BYTES = 1_024;
+
 /**
  * Holvi's client for the Expenzy API, with the partner's quirks handled in one place:
  * reads are POSTs, `[]` means "not applied", failures are 500s. Every call is bounded in
- * time, in response size and in parallelism; redirects are never followed.
+ * time, in response size and in parallelism; redirects are never followed. No answer is held
+ * whole beyond `maxBufferedResponseBytes`: the list streams, bounded as a whole by
+ * `maxListResponseBytes`.
  */
 export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClient {
   const base = new URL(options.baseUrl);
@@ -81,7 +99,8 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
     connections: options.maxParallelCalls,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
-    maxResponseSize: options.maxResponseBytes,
+    // The largest answer of any call; the ones read whole are refused far earlier (readWhole).
+    maxResponseSize: options.maxListResponseBytes,
   });
   const limit = pLimit(options.maxParallelCalls);
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -100,6 +119,7 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
     const report = (outcome: PartnerCall['outcome'], status: number | null) =>
       options.onCall?.({ operation, outcome, status, durationMs: performance.now() - started });
     const bound = callBound(options.timeoutMs, cancel);
+    let answered: number | undefined;
     try {
       const response = await request(new URL(path, base), {
         method: 'POST',
@@ -108,14 +128,15 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
         ...init,
         headers: { ...headers, ...(init.headers as Record<string, string>) },
       });
-      const result =
-        consume && response.statusCode === 200
-          ? await consume(response.body)
-          : (interpret(response.statusCode, await response.body.text()) as T);
+      answered = response.statusCode;
+      if (response.statusCode !== 200) refuse(response.statusCode, await readPrefix(response.body));
+      const result = consume
+        ? await consume(response.body)
+        : (parseAnswer(await readWhole(response, operation, options.maxBufferedResponseBytes)) as T);
       report('ok', response.statusCode);
       return result;
     } catch (error) {
-      const wrapped = classify(error, operation);
+      const wrapped = classify(error, operation, answered, options.maxListResponseBytes);
       const outcome =
         wrapped instanceof PartnerUnavailableError
           ? 'unavailable'
@@ -129,38 +150,42 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
     }
   }
 
-  return {
-    listTransactions: (state) =>
-      limit(async () => {
-        const query = state ? `?state=${encodeURIComponent(state)}` : '';
-        const body = await call('list', `/api/transaction/${query}`, {});
-        if (!Array.isArray(body)) throw new PartnerResponseError('list answer is not a JSON list');
-        return body;
-      }),
-    forEachListed: (state, batchSize, onBatch, signal) =>
-      limit(async () => {
-        // The consumer's own failure (e.g. its database) is not the partner's: passed on as it is.
-        let consumerFailure: { error: unknown } | undefined;
-        const consume = async (entries: unknown[]) => {
-          try {
-            await onBatch(entries);
-          } catch (error) {
-            consumerFailure = { error };
-            throw error;
-          }
-        };
+  const list = (
+    state: PartnerState | undefined,
+    batchSize: number,
+    onBatch: (entries: unknown[]) => Promise<void>,
+    signal?: AbortSignal,
+  ) =>
+    limit(async () => {
+      // The consumer's own failure (e.g. its database) is not the partner's: passed on as it is.
+      let consumerFailure: { error: unknown } | undefined;
+      const consume = async (entries: unknown[]) => {
         try {
-          return await call(
-            'list',
-            `/api/transaction/?state=${encodeURIComponent(state)}`,
-            {},
-            signal,
-            (body) => streamList(body, batchSize, consume),
-          );
+          await onBatch(entries);
         } catch (error) {
-          throw consumerFailure ? consumerFailure.error : error;
+          consumerFailure = { error };
+          throw error;
         }
-      }),
+      };
+      const query = state ? `?state=${encodeURIComponent(state)}` : '';
+      try {
+        return await call('list', `/api/transaction/${query}`, {}, signal, (body) =>
+          streamList(body, batchSize, options.maxBufferedResponseBytes, consume),
+        );
+      } catch (error) {
+        throw consumerFailure ? consumerFailure.error : error;
+      }
+    });
+
+  return {
+    listTransactions: async (state) => {
+      const entries: unknown[] = [];
+      await list(state, 1_000, async (batch) => {
+        entries.push(...batch);
+      });
+      return entries;
+    },
+    forEachListed: (state, batchSize, onBatch, signal) => list(state, batchSize, onBatch, signal),
     updateState: (id, state, signal) =>
       limit(async () => {
         const body = await call(
@@ -200,60 +225,92 @@ function callBound(timeoutMs: number, cancel?: AbortSignal) {
   };
 }
 
-function interpret(status: number, text: string): unknown {
+/** Any answer but 200, as the error it means. */
+function refuse(status: number, text: string): never {
   if (status === 404)
     throw new PartnerRejectedRequestError(`partner refused the request (404): ${text.slice(0, 200)}`, status);
   if (status === 429 || status >= 500)
     throw new PartnerUnavailableError(`partner answered ${status}`, status);
-  if (status !== 200) throw new PartnerResponseError(`unexpected status ${status}`, status);
+  throw new PartnerResponseError(`unexpected status ${status}`, status);
+}
+
+function parseAnswer(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new PartnerResponseError(`answer is not JSON: ${text.slice(0, 80)}`, status);
+    throw new PartnerResponseError(`answer is not JSON: ${text.slice(0, 80)}`, 200);
   }
 }
 
-/** Feeds the body to a streaming parser, handing on the top-level list's entries a batch at a time. */
+/** The start of a failure's answer, for its message; the rest is never read. */
+async function readPrefix(body: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= ERROR_TEXT_BYTES) break; // leaving the loop discards the rest of the body
+  }
+  return Buffer.concat(chunks).subarray(0, ERROR_TEXT_BYTES).toString('utf8');
+}
+
+/** A 200 answer read whole, refused as soon as it is known to hold more than `limit` bytes. */
+async function readWhole(
+  response: Dispatcher.ResponseData,
+  operation: string,
+  limit: number,
+): Promise<string> {
+  const tooLarge = () =>
+    new PartnerAnswerTooLargeError(
+      `${operation} answer exceeded the size limit of ${limit} bytes (EXPENZY_MAX_BUFFERED_RESPONSE_BYTES)`,
+      response.statusCode,
+    );
+  if (Number(response.headers['content-length']) > limit) {
+    response.body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(); // leaving the loop discards the rest of the body
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/**
+ * Splits the body into the top-level list's entries as it streams, handing them on a batch at a
+ * time: `batchSize` entries, or fewer once they hold `maxEntryBytes` of JSON. An entry is held
+ * until it is complete, at most `maxEntryBytes` of it (a larger one is handed on unparsed, as an
+ * `OversizeListEntry`): memory holds about twice `maxEntryBytes` and a network read or two,
+ * whatever the partner sends.
+ */
 async function streamList(
   body: AsyncIterable<Buffer>,
   batchSize: number,
+  maxEntryBytes: number,
   onBatch: (entries: unknown[]) => Promise<void>,
 ): Promise<number> {
-  const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
   let batch: unknown[] = [];
+  let batchBytes = 0;
   let count = 0;
-  let started = false;
-  parser.onValue = ({ value }) => {
+  const splitter = new ListSplitter(maxEntryBytes, (value, bytes) => {
     batch.push(value);
+    batchBytes += Math.min(bytes, maxEntryBytes);
     count++;
-  };
+  });
   const flush = async () => {
     const entries = batch;
     batch = [];
+    batchBytes = 0;
     if (entries.length > 0) await onBatch(entries);
   };
-  const parse = (feed: () => void) => {
-    try {
-      feed();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new PartnerResponseError(`list answer is not valid JSON: ${message.slice(0, 120)}`, 200);
-    }
-  };
   for await (const chunk of body) {
-    if (!started) {
-      const text = chunk.toString('utf8').trimStart();
-      if (text.length === 0) continue;
-      if (!text.startsWith('[')) throw new PartnerResponseError('list answer is not a JSON list', 200);
-      started = true;
-    }
-    parse(() => parser.write(chunk));
-    if (batch.length >= batchSize) await flush();
+    splitter.write(chunk);
+    if (batch.length >= batchSize || batchBytes >= maxEntryBytes) await flush();
   }
-  if (!started) throw new PartnerResponseError('list answer is empty', 200);
-  // The parser ends by itself once the top-level list closed; not ended means it was cut short.
-  if (!parser.isEnded)
-    throw new PartnerResponseError('list answer is not valid JSON: it ends before the list does', 200);
+  splitter.end();
   await flush();
   return count;
 }
@@ -272,7 +329,7 @@ function updateOutcome(body: unknown, id: string): UpdateOutcome {
   return { applied: true, payout: payout as Record<string, unknown> };
 }
 
-function classify(error: unknown, operation: string): Error {
+function classify(error: unknown, operation: string, answered: number | undefined, listLimit: number): Error {
   if (
     error instanceof PartnerUnavailableError ||
     error instanceof PartnerResponseError ||
@@ -280,8 +337,11 @@ function classify(error: unknown, operation: string): Error {
   ) {
     return error;
   }
-  if (error instanceof undiciErrors.ResponseExceededMaxSizeError) {
-    return new PartnerUnavailableError(`${operation} answer exceeded the response size limit`);
+  if (error instanceof undiciErrors.ResponseExceededMaxSizeError && answered !== undefined) {
+    return new PartnerAnswerTooLargeError(
+      `${operation} answer exceeded the size limit of ${listLimit} bytes (EXPENZY_MAX_LIST_RESPONSE_BYTES)`,
+      answered,
+    );
   }
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,6 @@
 import { unstorableCharacter } from '../db/pg-text.js';
 import type { Payout, RejectedPayout } from '../shared.js';
+import { OversizeListEntry } from './list-splitter.js';
 
 /**
  * Validates one payout as the partner lists it. The partner's documentation is approximate,
@@ -21,6 +22,16 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const REQUIRED = ['id', 'amount', 'create_time', 'recipient_account_identifier', 'state'] as const;
 
 export function parsePartnerPayout(raw: unknown): ParsedPayout {
+  if (raw instanceof OversizeListEntry) {
+    return {
+      kind: 'rejected',
+      rejected: {
+        expenzyId: raw.id,
+        reason: `entry of ${raw.bytes} bytes, more than EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: not read`,
+        raw: { truncated: raw.prefix, length: raw.bytes },
+      },
+    };
+  }
   const rawId = isObject(raw) && typeof raw.id === 'string' ? raw.id : null;
   const reject = (reason: string): ParsedPayout => ({
     kind: 'rejected',

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { producePayouts, ProducerError, type ProducerHooks } from '../../expenzy/producer.js';
 import { defaultProducerOptions, type ProducerOptions } from '../../expenzy/producer-options.js';
@@ -46,24 +45,50 @@ describe('producePayouts', () => {
     fakes.timeline.webhooks.forEach((webhook, index) => expect(webhook.createdBefore).toBeGreaterThan(index));
   });
 
-  it('does not wait for a webhook before creating the next payout', async () => {
-    fakes.holviAnswer = async () => {
-      await sleep(200);
+  // The fakes below answer only once something else has happened, never after a delay: a
+  // producer that breaks the rule deadlocks, and the test fails on its timeout.
+  it('does not wait for a webhook before creating the next payout', { timeout: 10_000 }, async () => {
+    let fourthCreated!: () => void;
+    const gate = new Promise<void>((resolve) => (fourthCreated = resolve));
+    fakes.expenzyAnswer = (attempt) => {
+      if (attempt === 4) fourthCreated();
+      return 200;
+    };
+    fakes.holviAnswer = async (hit) => {
+      if (hit === 1) await gate; // the first webhook is answered only once all 4 payouts exist
       return 200;
     };
     await run({ attempts: 4, concurrency: 1 });
 
-    const firstWebhookArrived = fakes.timeline.webhooks[0]!.at;
-    expect(fakes.timeline.created[3]!.at).toBeLessThan(firstWebhookArrived + 200);
+    expect(fakes.timeline.created[3]!.seq).toBeLessThan(fakes.timeline.webhooks[0]!.answeredSeq!);
     expect(fakes.timeline.maxInFlight).toBe(1);
   });
 
-  it('keeps at most `concurrency` webhooks in flight', async () => {
-    fakes.holviAnswer = async () => {
-      await sleep(50);
-      return 200;
+  it('keeps at most `concurrency` webhooks in flight', { timeout: 10_000 }, async () => {
+    // Webhooks are held in groups of 3 (the last ones excepted), answered together once every
+    // payout exists: a producer sending fewer at once never fills a group; one sending more has
+    // had the whole creation phase to reach a 4th.
+    let creationDone = false;
+    const held: (() => void)[] = [];
+    const answerFull = () => {
+      const last = fakes.timeline.webhooks.length === 12;
+      if (creationDone && (held.length >= 3 || last)) for (const answer of held.splice(0)) answer();
     };
-    const summary = await run({ attempts: 12, concurrency: 3 });
+    fakes.holviAnswer = () =>
+      new Promise<number>((resolve) => {
+        held.push(() => resolve(200));
+        answerFull();
+      });
+    const summary = await run(
+      { attempts: 12, concurrency: 3 },
+      {
+        onProgress: (progress) => {
+          if (progress.payoutsCreated < 12 || creationDone) return;
+          creationDone = true;
+          answerFull();
+        },
+      },
+    );
     expect(fakes.timeline.maxInFlight).toBe(3);
     expect(summary.webhooksSent).toBe(12);
   });
@@ -86,12 +111,12 @@ describe('producePayouts', () => {
     expect(refused).toMatchObject({ payoutsCreated: 2, webhooksSent: 0, webhooksFailed: 2 });
     expect(warnings[0]).toMatchObject({ failure: expect.stringContaining('ECONNREFUSED') });
 
-    fakes.holviAnswer = async () => {
-      await sleep(300);
-      return 200;
-    };
-    const slow = await run({ attempts: 1, webhookTimeoutMs: 50 });
+    let answer!: () => void;
+    fakes.holviAnswer = () => new Promise<number>((resolve) => (answer = () => resolve(200)));
+    const slow = await run({ attempts: 1, webhookTimeoutMs: 50 }); // answered only afterwards
+    answer();
     expect(slow).toMatchObject({ webhooksSent: 0, webhooksFailed: 1 });
+    expect(fakes.timeline.webhooks[0]!.answeredSeq).toBeUndefined();
   });
 
   it('drops the chosen share of webhooks on purpose', async () => {
@@ -110,11 +135,27 @@ describe('producePayouts', () => {
     expect(fakes.timeline.webhooks).toHaveLength(2);
   });
 
-  it('sleeps between two creations', async () => {
-    const summary = await run({ attempts: 4, sleepBetweenPayouts: 0.05 });
-    const times = fakes.timeline.created.map((created) => created.at);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(49);
-    expect(summary.elapsedMs).toBeGreaterThanOrEqual(150);
+  it('sleeps between two creations, and times the run by its clock', async () => {
+    let now = 1_000; // a clock that moves only when the producer sleeps
+    const sleeps: { ms: number; seq: number }[] = [];
+    const summary = await run(
+      { attempts: 4, sleepBetweenPayouts: 0.05 },
+      {
+        clock: () => now,
+        sleep: async (ms) => {
+          sleeps.push({ ms, seq: fakes.mark() });
+          now += ms;
+        },
+      },
+    );
+    const created = fakes.timeline.created.map((payout) => payout.seq);
+    expect(sleeps.map((pause) => pause.ms)).toEqual([50, 50, 50]);
+    sleeps.forEach((pause, i) => {
+      expect(pause.seq).toBeGreaterThan(created[i]!);
+      expect(pause.seq).toBeLessThan(created[i + 1]!);
+    });
+    expect(summary.elapsedMs).toBe(150);
+    expect(summary.creationRate).toBeCloseTo(4 / 0.15, 9);
   });
 
   it('stops creating when aborted, still sending the webhooks of what it created', async () => {

@@ -46,4 +46,36 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ FETCH_BATCH_SIZE: '0' })).toThrow(/FETCH_BATCH_SIZE/);
   });
+
+  it('bounds the partner answers held whole apart from the streamed list', () => {
+    const defaults = loadConfig({});
+    expect(defaults.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES).toBe(1024 * 1024);
+    expect(defaults.EXPENZY_MAX_LIST_RESPONSE_BYTES).toBe(256 * 1024 * 1024);
+    const set = loadConfig({
+      EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: '65536',
+      EXPENZY_MAX_LIST_RESPONSE_BYTES: '1048576',
+    });
+    expect(set.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES).toBe(65_536);
+    expect(set.EXPENZY_MAX_LIST_RESPONSE_BYTES).toBe(1_048_576);
+
+    expect(() => loadConfig({ EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: '1023' })).toThrow(
+      /EXPENZY_MAX_BUFFERED_RESPONSE_BYTES/,
+    );
+    expect(() => loadConfig({ EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: String(64 * 1024 * 1024 + 1) })).toThrow(
+      /EXPENZY_MAX_BUFFERED_RESPONSE_BYTES/,
+    );
+    expect(() => loadConfig({ EXPENZY_MAX_LIST_RESPONSE_BYTES: '1048575' })).toThrow(
+      /EXPENZY_MAX_LIST_RESPONSE_BYTES/,
+    );
+    expect(() =>
+      loadConfig({
+        EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: String(2 * 1024 * 1024),
+        EXPENZY_MAX_LIST_RESPONSE_BYTES: String(1024 * 1024),
+      }),
+    ).toThrow(/EXPENZY_MAX_LIST_RESPONSE_BYTES: 1048576 is below EXPENZY_MAX_BUFFERED_RESPONSE_BYTES/);
+    // One figure for both would leave one of them wrong: the old variable is refused, not ignored.
+    expect(() => loadConfig({ EXPENZY_MAX_RESPONSE_BYTES: '268435456' })).toThrow(
+      /EXPENZY_MAX_RESPONSE_BYTES: is not read: set EXPENZY_MAX_LIST_RESPONSE_BYTES/,
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignalCoalescer } from '../../src/api/signal-coalescer.js';
 
 /** A send() whose calls are recorded and settled by hand. */
@@ -79,22 +79,6 @@ describe('SignalCoalescer', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('spaces signals at least minIntervalMs apart', async () => {
-    const starts: number[] = [];
-    const coalescer = new SignalCoalescer(
-      async () => {
-        starts.push(performance.now());
-      },
-      { minIntervalMs: 30 },
-    );
-    await coalescer.request();
-    await coalescer.request();
-    await coalescer.request();
-    expect(starts).toHaveLength(3);
-    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(30);
-    expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(30);
-  });
-
   describe('handOff', () => {
     it('waits for the first signal: nothing yet says Temporal accepts them', async () => {
       const { calls, send } = controlledSend();
@@ -125,9 +109,82 @@ describe('SignalCoalescer', () => {
       calls[2]!.resolve();
       await coalescer.close();
     });
+  });
+
+  // Every timer and clock below is fake: each interval and backoff is asserted to the
+  // millisecond, and no assertion depends on how busy the machine is.
+  describe('timing', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A send() settled by hand, recording when (in fake ms since the test began) each started. */
+    function timedSend() {
+      const began = performance.now();
+      const starts: number[] = [];
+      const calls: { resolve: () => void; reject: (error: Error) => void }[] = [];
+      const send = () =>
+        new Promise<void>((resolve, reject) => {
+          starts.push(performance.now() - began);
+          calls.push({ resolve, reject });
+        });
+      return { starts, calls, send };
+    }
+
+    /** Lets promise callbacks run without moving the clock. */
+    const settle = () => vi.advanceTimersByTimeAsync(0);
+
+    it('spaces signals exactly minIntervalMs apart, and sends at once after that', async () => {
+      const { starts, calls, send } = timedSend();
+      const coalescer = new SignalCoalescer(send, { minIntervalMs: 30 });
+      const first = coalescer.request();
+      calls[0]!.resolve();
+      await first;
+
+      const second = coalescer.request(); // 0 ms after the first: waits for the interval
+      await vi.advanceTimersByTimeAsync(29);
+      expect(starts).toEqual([0]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(starts).toEqual([0, 30]);
+      calls[1]!.resolve();
+      await second;
+
+      await vi.advanceTimersByTimeAsync(10);
+      const third = coalescer.request(); // 10 ms after the second: waits 20 more
+      await vi.advanceTimersByTimeAsync(19);
+      expect(starts).toEqual([0, 30]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(starts).toEqual([0, 30, 60]);
+      calls[2]!.resolve();
+      await third;
+
+      await vi.advanceTimersByTimeAsync(45);
+      void coalescer.request(); // the interval has passed: no wait
+      expect(starts).toEqual([0, 30, 60, 105]);
+      calls[3]!.resolve();
+      await coalescer.close();
+    });
+
+    it('starts the trailing signal when the in-flight one settles, if the interval passed meanwhile', async () => {
+      const { starts, calls, send } = timedSend();
+      const coalescer = new SignalCoalescer(send, { minIntervalMs: 30 });
+      void coalescer.request();
+      const trailing = coalescer.request();
+      await vi.advanceTimersByTimeAsync(50); // the first signal takes 50 ms
+      expect(starts).toEqual([0]);
+      calls[0]!.resolve();
+      await settle();
+      expect(starts).toEqual([0, 50]);
+      calls[1]!.resolve();
+      await trailing;
+      await coalescer.close();
+    });
 
     it('sends a failed background signal again, backing off, until Temporal accepts one', async () => {
-      const { calls, send } = controlledSend();
+      const { starts, calls, send } = timedSend();
       const failures: number[] = [];
       const coalescer = new SignalCoalescer(send, {
         firstRetryMs: 10,
@@ -138,32 +195,51 @@ describe('SignalCoalescer', () => {
       calls[0]!.resolve();
       await first;
 
-      await coalescer.handOff();
+      await coalescer.handOff(); // answered at once: its signal goes in the background
       calls[1]!.reject(new Error('temporal down'));
-      await vi.waitFor(() => expect(calls).toHaveLength(3));
+      await vi.advanceTimersByTimeAsync(9);
+      expect(starts).toEqual([0, 0]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(starts).toEqual([0, 0, 10]); // after 10 ms
       calls[2]!.reject(new Error('temporal down'));
-      await vi.waitFor(() => expect(calls).toHaveLength(4));
-      calls[3]!.resolve();
-      await tick();
-      expect(failures).toEqual([10, 20]);
+      await vi.advanceTimersByTimeAsync(19);
+      expect(starts).toHaveLength(3);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(starts).toEqual([0, 0, 10, 30]); // after 20 ms
+      calls[3]!.reject(new Error('temporal down'));
+      await vi.advanceTimersByTimeAsync(20);
+      expect(starts).toEqual([0, 0, 10, 30, 50]); // still 20 ms: the cap
+      calls[4]!.resolve();
+      await settle();
+      expect(failures).toEqual([10, 20, 20]);
+
+      // Accepted again: the backoff starts over from firstRetryMs.
+      await coalescer.handOff();
+      calls[5]!.reject(new Error('temporal down'));
+      await settle();
+      expect(failures).toEqual([10, 20, 20, 10]);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(starts).toEqual([0, 0, 10, 30, 50, 50, 60]);
+      calls[6]!.resolve();
       await coalescer.close();
     });
 
     it('waits again once a signal failed, rejects if the next fails, and keeps retrying', async () => {
-      const { calls, send } = controlledSend();
+      const { starts, calls, send } = timedSend();
       const coalescer = new SignalCoalescer(send, { firstRetryMs: 10 });
       const first = coalescer.handOff();
       calls[0]!.reject(new Error('temporal down'));
       await expect(first).rejects.toThrow('temporal down');
 
       const second = coalescer.handOff();
-      await tick();
+      await settle();
       expect(calls).toHaveLength(2);
       calls[1]!.reject(new Error('still down'));
       await expect(second).rejects.toThrow('still down');
-      await vi.waitFor(() => expect(calls).toHaveLength(3)); // the background retry
+      await vi.advanceTimersByTimeAsync(10);
+      expect(starts).toEqual([0, 0, 10]); // the background retry, firstRetryMs later
       calls[2]!.resolve();
-      await tick();
+      await settle();
       await coalescer.handOff(); // accepted again: answered at once
       expect(calls).toHaveLength(4);
       calls[3]!.resolve();
@@ -171,13 +247,15 @@ describe('SignalCoalescer', () => {
     });
 
     it('stops retrying once closed', async () => {
-      const { calls, send } = controlledSend();
+      const { calls, send } = timedSend();
       const coalescer = new SignalCoalescer(send, { firstRetryMs: 10 });
       const first = coalescer.handOff();
       calls[0]!.reject(new Error('temporal down'));
       await expect(first).rejects.toThrow();
+      expect(vi.getTimerCount()).toBe(1); // the retry, 10 ms away
       await coalescer.close();
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      expect(vi.getTimerCount()).toBe(0);
+      await vi.advanceTimersByTimeAsync(60_000);
       expect(calls).toHaveLength(1);
     });
   });
