@@ -24,7 +24,13 @@ import { startSyncStack, type SyncStack } from './support/sync-stack.js';
 // only its own row.
 
 const clientFor = (baseUrl: string) =>
-  createExpenzyClient({ baseUrl, timeoutMs: 2_000, maxResponseBytes: 1024 * 1024, maxParallelCalls: 4 });
+  createExpenzyClient({
+    baseUrl,
+    timeoutMs: 2_000,
+    maxBufferedResponseBytes: 1024 * 1024,
+    maxListResponseBytes: 1024 * 1024,
+    maxParallelCalls: 4,
+  });
 
 const notOk = (report: Report) =>
   report.checks
