@@ -19,8 +19,8 @@ const partnerRetry = {
  * Every step that lists or sends first waits for the fence, heartbeating: behind a stalled
  * holder, or 12 s after one died holding it (the longest call it may have had in flight). The
  * start-to-close timeout leaves room for that wait; the heartbeat timeout notices a killed
- * worker within 15 s. A heartbeat follows every partner call and every staged batch, and one
- * call is bounded by EXPENZY_CALL_TIMEOUT (10 s), below the heartbeat timeout.
+ * worker within 15 s. Partner calls and staged batches heartbeat (at most once a second), and
+ * one call is bounded by EXPENZY_CALL_TIMEOUT (10 s), below the heartbeat timeout.
  */
 const fencedStep = { startToCloseTimeout: '10 minutes', heartbeatTimeout: '15 s' } as const;
 
@@ -42,7 +42,7 @@ export const recordOptions: ActivityOptions = {
  * start-to-close timeout lets every call of the largest chunk time out (5,000 / 16 in flight ×
  * 10 s is about 52 minutes) after the fence's wait: a partner that hangs is waited for, since a
  * step that gives up leaves its claimed payouts to the next pass's list. Attempts are bounded
- * (about 25 s of backoff): a chunk that keeps failing must not hold up the sync; the workflow
+ * (about 13 s of backoff between them): a chunk that keeps failing must not hold up the sync; the workflow
  * ends the pass and the next pass lists its payouts again.
  */
 export const markOptions: ActivityOptions = {
