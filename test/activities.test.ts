@@ -1,5 +1,3 @@
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildExpenzyApp } from '../expenzy/app.js';
@@ -7,7 +5,7 @@ import { migrateExpenzy } from '../expenzy/db.js';
 import { Knobs } from '../expenzy/knobs.js';
 import { createActivities } from '../src/activities/index.js';
 import { SyncFence } from '../src/fence/sync-fence.js';
-import { chunkCount, oldestChunk } from '../src/workflows/pass-chunks.js';
+import { oldestChunk } from '../src/workflows/pass-chunks.js';
 import { createExpenzyClient, type ExpenzyClient } from '../src/partner/expenzy-client.js';
 import { PartnerUnavailableError } from '../src/partner/errors.js';
 import {
@@ -16,23 +14,8 @@ import {
   type TestDatabase,
   testPool,
 } from './support/databases.js';
+import { ActivityEnv, SYNC_ID, runPass } from './support/activity-pass.js';
 import { startHostilePartner } from './support/hostile-partner.js';
-
-const SYNC_ID = 'expenzy-sync-test';
-
-/** MockActivityEnvironment with the activity's own types (its run() cannot infer the result). */
-class ActivityEnv extends MockActivityEnvironment {
-  constructor(info?: ConstructorParameters<typeof MockActivityEnvironment>[0], workflowId = SYNC_ID) {
-    super(
-      { workflowExecution: { workflowId, runId: 'run-1' }, ...info },
-      { logger: new DefaultLogger('WARN') },
-    );
-  }
-
-  call<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-    return this.run(fn, ...args) as Promise<R>;
-  }
-}
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -55,23 +38,8 @@ const clientFor = (baseUrl: string, overrides: Partial<Parameters<typeof createE
     ...overrides,
   });
 
-/** One whole pass, step by step, as the workflow runs it; returns what each step said. */
-async function pass(activities: Activities, env = new ActivityEnv()) {
-  const plan = await env.call(activities.FetchTransactions, { pass: 1 });
-  const settled = plan.settle > 0 ? await env.call(activities.SettleApplied, plan) : undefined;
-  const recorded = await env.call(activities.RecordPayout, plan);
-  const marked = [];
-  for (let done = 0; done < chunkCount(plan.payoutSeqEnd, plan.chunkSize); done++) {
-    marked.push(await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, done)));
-  }
-  const quarantined = [];
-  for (let done = 0; done < chunkCount(plan.rejectedSeqEnd, plan.chunkSize); done++) {
-    quarantined.push(
-      await env.call(activities.QuarantinePayouts, oldestChunk(plan, plan.rejectedSeqEnd, done)),
-    );
-  }
-  return { plan, settled, recorded, marked, quarantined };
-}
+/** One whole pass, step by step, as the workflow runs it. */
+const pass = (activities: Activities) => runPass(activities);
 
 describe('activities against PostgreSQL and the simulator', () => {
   let holvi: TestDatabase;
