@@ -31,13 +31,21 @@ export interface KindAccount {
   reason?: string;
 }
 
+/** A malformed payout whose account is open, and why. */
+export interface OpenPayout {
+  id: string;
+  /** "KIND ID (STATE)". */
+  label: string;
+  why: string;
+}
+
 export interface QuarantineAccount {
   malformed: number;
   byKind: Map<string, KindAccount>;
-  /** "KIND ID (STATE)" of each malformed payout not quarantined with a reason. */
-  notQuarantined: string[];
-  /** "KIND ID (STATE)" of each malformed payout not settled at the partner. */
-  unsettled: string[];
+  /** Malformed payouts not quarantined with a reason. */
+  notQuarantined: OpenPayout[];
+  /** Malformed payouts not settled: not `error` at the partner, or Holvi did not record it so. */
+  unsettled: OpenPayout[];
   /** Ids of malformed payouts found in holvi_received_payout. */
   recorded: string[];
   /** expenzy_id of quarantined rows that match no malformed payout (a valid payout refused). */
@@ -46,6 +54,16 @@ export interface QuarantineAccount {
 
 /** The id as the partner lists it: the simulator's bad_id defect renders "txn-" + 8 hex. */
 const listedId = (row: MalformedRow) => (row.kind === 'bad_id' ? `txn-${row.id.slice(0, 8)}` : row.id);
+
+/** Null when the payout is settled; else what is missing. */
+function unsettledWhy(row: MalformedRow, kept: RejectedRow | undefined): string | null {
+  if (row.kind === 'bad_id') {
+    if (row.state !== 'notifying') return `a bad_id payout is ${row.state} at the partner`;
+    return kept?.failure != null ? null : "the partner's refusal is not recorded";
+  }
+  if (row.state !== 'error') return `${row.state} at the partner, not error`;
+  return kept?.errorSet === true ? null : 'error at the partner, but Holvi recorded no outcome';
+}
 
 export async function accountForMalformed(clients: StackClients): Promise<QuarantineAccount> {
   const { rows: malformed } = await clients.expenzyPool.query<MalformedRow>(
@@ -64,8 +82,8 @@ export async function accountForMalformed(clients: StackClients): Promise<Quaran
   const quarantine = new Map(rejected.map((row) => [row.expenzyId?.trim().toLowerCase() ?? '', row]));
 
   const byKind = new Map<string, KindAccount>();
-  const notQuarantined: string[] = [];
-  const unsettled: string[] = [];
+  const notQuarantined: OpenPayout[] = [];
+  const unsettled: OpenPayout[] = [];
   const listed = new Set<string>();
   for (const row of malformed) {
     const entry = byKind.get(row.kind) ?? { count: 0, quarantined: 0, settled: 0 };
@@ -76,13 +94,10 @@ export async function accountForMalformed(clients: StackClients): Promise<Quaran
     const kept = quarantine.get(id);
     const label = `${row.kind} ${row.id} (${row.state})`;
     if (kept && kept.reason.trim() !== '') entry.quarantined++;
-    else notQuarantined.push(label);
-    const settled =
-      row.kind === 'bad_id'
-        ? row.state === 'notifying' && kept?.failure != null
-        : row.state === 'error' && kept?.errorSet === true;
-    if (settled) entry.settled++;
-    else unsettled.push(label);
+    else notQuarantined.push({ id: row.id, label, why: 'not in holvi_rejected_payout with a reason' });
+    const why = unsettledWhy(row, kept);
+    if (why === null) entry.settled++;
+    else unsettled.push({ id: row.id, label, why });
     if (kept && entry.reason === undefined) entry.reason = kept.reason;
   }
   const strays = rejected

@@ -163,18 +163,18 @@ export class Invariants {
     if (drain.report) this.add(reportViolations(drain.report), 'end');
     const account = await accountForMalformed(this.clients);
     this.add(
-      account.notQuarantined.map((label) => ({
+      account.notQuarantined.map((open) => ({
         invariant: 'malformed-not-quarantined' as const,
-        subject: label.split(' ')[1] ?? label,
-        detail: `${label}: not in holvi_rejected_payout with a reason`,
+        subject: open.id,
+        detail: `${open.label}: ${open.why}`,
       })),
       'end',
     );
     this.add(
-      account.unsettled.map((label) => ({
+      account.unsettled.map((open) => ({
         invariant: 'malformed-not-settled' as const,
-        subject: label.split(' ')[1] ?? label,
-        detail: `${label}: not set to error at the partner (bad_id: no refusal recorded)`,
+        subject: open.id,
+        detail: `${open.label}: ${open.why}`,
       })),
       'end',
     );

@@ -45,7 +45,10 @@ export const malformedPayouts: Scenario = {
     check(
       'set to error at the partner (bad_id: refused, recorded)',
       account.unsettled.length === 0,
-      account.unsettled.slice(0, 5).join('; '),
+      account.unsettled
+        .slice(0, 5)
+        .map((open) => open.label)
+        .join('; '),
     );
     check(
       'none in holvi_received_payout',
