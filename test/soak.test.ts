@@ -15,8 +15,15 @@ let chaos: ChaosRunner | undefined;
 const results: SoakResult[] = [];
 const log: string[] = [];
 
+/** Ports from fixed bases when SOAK_PORT_BASE and SOAK_PG_PORT are set (as tools/soak.ts reads them). */
+function ports() {
+  const base = Number(process.env.SOAK_PORT_BASE);
+  const postgres = Number(process.env.SOAK_PG_PORT);
+  return base > 0 && postgres > 0 ? { ports: { base, postgres } } : {};
+}
+
 beforeAll(async () => {
-  chaos = await ChaosRunner.start({ scale: 'small', log: (line) => log.push(line) });
+  chaos = await ChaosRunner.start({ scale: 'small', log: (line) => log.push(line), ...ports() });
 }, 300_000);
 
 afterAll(async () => {
