@@ -13,12 +13,15 @@ service ?=
 # make replay history=path/to/history.json, or workflow=ID (fetched from Temporal)
 history ?=
 workflow ?=
+# make soak seed=S minutes=M (or SOAK_SEED, SOAK_MINUTES in the environment; unset: a drawn seed, 2 min)
+seed ?=
+minutes ?=
 
 # Every target that runs project code installs first: on a fresh clone any target works as the
 # first command. A second run only checks (about 2 s).
 INSTALL := bash scripts/install.sh
 
-.PHONY: help install build setup up down status logs call load report demo test lint chaos bench replay
+.PHONY: help install build setup up down status logs call load report demo test lint chaos soak bench replay
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -72,9 +75,9 @@ report: ## compare Holvi's payouts with Expenzy's (exit status 0 when consistent
 demo: ## install, start the stack, make 300 payouts, wait for a clean report; leaves the stack up
 	bash scripts/demo.sh
 
-# The chaos and bench files each run a whole stack of processes and measure answer times: they
+# The chaos, soak and bench files each run a whole stack of processes and measure answer times: they
 # run after the rest, one at a time, so that they do not load the machine for each other.
-HEAVY_TESTS := test/chaos.test.ts test/bench.test.ts
+HEAVY_TESTS := test/chaos.test.ts test/soak.test.ts test/bench.test.ts
 
 test: ## install (with the test tools), lint, then the whole test suite (it starts its own PostgreSQL and Temporal)
 	$(INSTALL) --test
@@ -89,6 +92,10 @@ lint: ## eslint, prettier --check, tsc --noEmit
 chaos: ## kill and restart services under load, then check the report
 	$(INSTALL)
 	npx tsx tools/chaos.ts
+
+soak: ## make soak seed=S minutes=M: seeded random faults under a steady producer, invariants checked (exit 1 on a violation)
+	$(INSTALL)
+	npx tsx tools/soak.ts $(if $(seed),--seed $(seed)) $(if $(minutes),--minutes $(minutes))
 
 bench: ## measure throughput and latency
 	$(INSTALL)

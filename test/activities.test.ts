@@ -332,6 +332,29 @@ describe('activities against PostgreSQL and the simulator', () => {
       Array.from({ length: 8 }, () => ['error', 1]),
     );
   });
+
+  // Found by `make soak seed=1 minutes=30` (chaos/README.md, "Soak"): malformed payouts and
+  // fail-after-commit at once left quarantined rows without an outcome although the partner
+  // held them in `error`.
+  it('a lost answer to `error` (500 after commit) is recorded by the next list, never sent again', async () => {
+    const activities = await freshHolvi();
+    for (let i = 0; i < 4; i++) {
+      await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed: 'bad_amount' } });
+    }
+    knobs.update({ failAfterCommitRate: 1 });
+    const first = await pass(activities);
+    expect(first.quarantined[0]).toMatchObject({ quarantined: 4, setToError: 0, retryLater: 4 });
+    knobs.update({ failAfterCommitRate: 0 });
+    const next = await pass(activities);
+    expect(next.plan).toMatchObject({ rejected: 0 });
+    const { rows } = await holviPool.query(
+      'SELECT partner_error_set_at IS NOT NULL AS set, partner_error_failure AS failure FROM holvi_rejected_payout',
+    );
+    expect(rows).toEqual(Array.from({ length: 4 }, () => ({ set: true, failure: null })));
+    expect((await updateCounts()).map((row) => [row.state, row.state_update_count])).toEqual(
+      Array.from({ length: 4 }, () => ['error', 1]),
+    );
+  });
 });
 
 describe('partner-call hardening', () => {

@@ -5,6 +5,7 @@ import {
   finishPass,
   flagSettleInError,
   refreshPassStatistics,
+  settleQuarantined,
   stagePayouts,
   stageRejected,
   stageSettleCandidates,
@@ -30,7 +31,8 @@ const STAGE_BATCH = 1_000;
  * FetchTransactions: the pass's one list of `notifying` payouts, taken inside the fence (no call
  * of anyone's is in flight meanwhile) and staged in PostgreSQL as it streams: validated, one
  * batch in memory at a time. Also finds the recorded rows the list proves were applied (their
- * answer was lost); SettleApplied confirms them. It changes no payout's state anywhere.
+ * answer was lost), which SettleApplied confirms, and records the quarantined payouts whose
+ * `error` it proves applied. It changes no payout's state at the partner.
  * Absorbs: the partner's 500s and timeouts (thrown, retried by the activity's retry policy).
  * Idempotent: a retry takes a new list in a new pass; the older pass can then no longer send.
  */
@@ -103,6 +105,8 @@ export function createFetchTransactions({
             tenure.signal,
           );
         }
+        // A quarantined payout's lost `error` answer, proved applied by this list.
+        const quarantineSettled = await settleQuarantined(pool, passId);
         await tenure.assertHeld();
         await finishPass(tenure.session, passId, { listed, payouts, rejected, settle });
 
@@ -114,6 +118,7 @@ export function createFetchTransactions({
           payouts,
           rejected,
           settle,
+          quarantineSettled,
         });
         return {
           passId,

@@ -220,6 +220,34 @@ export async function flagSettleInError(db: Db, passId: number, listedInError: s
   );
 }
 
+/**
+ * After the list, inside the fence: quarantined payouts whose `error` update has no recorded
+ * outcome (its answer was lost: a 500 after the partner applied it, a timeout, a killed worker)
+ * and that the list shows no more, neither malformed nor valid (nor Holvi recorded: a payout that
+ * became valid was set to `processing`, not `error`). Only a fence holder moves a
+ * payout out of `notifying`, only QuarantinePayouts sets `error`, and rows are kept only inside
+ * the fence: the partner applied ours. Recorded as set, as its answer would have.
+ */
+export async function settleQuarantined(db: Db, passId: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `WITH open AS (
+       SELECT id, raw_sha256, expenzy_id,
+              CASE WHEN expenzy_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                   THEN expenzy_id::uuid END AS uuid
+         FROM holvi_rejected_payout
+        WHERE partner_error_set_at IS NULL AND partner_error_failure IS NULL AND expenzy_id IS NOT NULL)
+     UPDATE holvi_rejected_payout q SET partner_error_set_at = clock_timestamp()
+       FROM open o
+      WHERE q.id = o.id
+        AND NOT EXISTS (SELECT 1 FROM holvi_pass_rejected s
+                         WHERE s.pass_id = $1 AND (s.raw_sha256 = o.raw_sha256 OR s.expenzy_id = o.expenzy_id))
+        AND NOT EXISTS (SELECT 1 FROM holvi_pass_payout s WHERE s.pass_id = $1 AND s.expenzy_uuid = o.uuid)
+        AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = o.uuid)`,
+    [passId],
+  );
+  return rowCount ?? 0;
+}
+
 export async function finishPass(
   db: Db,
   passId: number,

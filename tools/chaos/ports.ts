@@ -68,3 +68,29 @@ export async function freePorts(count: number, companionOffset?: number): Promis
   }
   return [...ports];
 }
+
+/**
+ * `count` distinct ports free now, the first ones from `base` upward (skipping the stack's
+ * defaults): for a caller that must keep its stack in a band of ports of its own, away from
+ * other stacks on the machine. `companionOffset` as in `freePorts`.
+ */
+export async function freePortsFrom(
+  base: number,
+  count: number,
+  companionOffset?: number,
+): Promise<number[]> {
+  const ports: number[] = [];
+  const taken = (port: number) =>
+    ports.includes(port) || (companionOffset !== undefined && ports.includes(port - companionOffset));
+  for (let port = base; ports.length < count; port++) {
+    if (port > 65_535 || port > base + 2_000) throw new Error(`no ${count} free ports from ${base}`);
+    if (taken(port) || defaultPorts.has(port) || !(await portIsFree(port))) continue;
+    if (companionOffset !== undefined) {
+      const companion = port + companionOffset;
+      if (companion > 65_535 || taken(companion) || defaultPorts.has(companion)) continue;
+      if (!(await portIsFree(companion))) continue;
+    }
+    ports.push(port);
+  }
+  return ports;
+}

@@ -13,7 +13,7 @@ import type { Check, Scale, Scenario, ScenarioContext, Sizes } from './scenario.
 
 export type { Check } from './scenario.js';
 import { RECONCILE_INTERVAL_SECONDS, sizesFor } from './sizes.js';
-import { Stack } from './stack.js';
+import { Stack, type StackOptions } from './stack.js';
 import { ScenarioWatch } from './watch.js';
 
 /**
@@ -54,6 +54,8 @@ export interface RunnerOptions {
   env?: Record<string, string>;
   /** Overrides for the sizes of `scale`. */
   sizes?: Partial<Sizes>;
+  /** Ports from fixed bases rather than random free ones (StackOptions.ports). */
+  ports?: StackOptions['ports'];
 }
 
 /** The stack's settings for chaos: frequent reconciliation, a partner that only fails when told. */
@@ -76,7 +78,11 @@ export class ChaosRunner {
   /** Starts an isolated stack (temporary STACK_DIR, free ports) and connects to it. */
   static async start(options: RunnerOptions): Promise<ChaosRunner> {
     const log = options.log ?? (() => {});
-    const stack = await Stack.isolated({ env: { ...stackEnvironment, ...options.env }, log });
+    const stack = await Stack.isolated({
+      env: { ...stackEnvironment, ...options.env },
+      log,
+      ...(options.ports ? { ports: options.ports } : {}),
+    });
     log(`stack in ${stack.addresses.stackDir} (logs: ${stack.addresses.stackDir}/logs)`);
     try {
       await stack.up();

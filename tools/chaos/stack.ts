@@ -2,7 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts } from './ports.js';
+import { freePorts, freePortsFrom } from './ports.js';
 
 /**
  * The real local stack, as separate processes, driven through scripts/stack.sh: an isolated
@@ -38,6 +38,12 @@ export interface StackOptions {
   stopGraceSeconds?: number;
   /** Echo stack.sh's output here (progress lines); silent by default. */
   log?: (line: string) => void;
+  /**
+   * Ports from fixed bases instead of random free ones (each the first free from its base): the
+   * services from `base`, the workers' metrics from `base + 100` (their SDK companions 1000
+   * above), PostgreSQL from `postgres`. For a stack that must stay in a band of its own.
+   */
+  ports?: { base: number; postgres: number };
 }
 
 /** Variables that would point the services at another stack; the isolated stack sets its own. */
@@ -70,13 +76,18 @@ export class Stack {
   /** Picks free ports and a STACK_DIR; starts nothing (see `up`). */
   static async isolated(options: StackOptions = {}): Promise<Stack> {
     const stackDir = options.stackDir ?? mkdtempSync(join(tmpdir(), 'expenzy-chaos-'));
-    const [pgPort, temporalPort, uiPort, expenzyPort, apiPort] = await freePorts(5);
-    const [workerPort, worker2Port] = await freePorts(2, 1000);
+    const { ports } = options;
+    const [postgresPort, temporalPort, uiPort, expenzyPort, apiPort] = ports
+      ? [...(await freePortsFrom(ports.postgres, 1)), ...(await freePortsFrom(ports.base, 4))]
+      : await freePorts(5);
+    const [workerPort, worker2Port] = ports
+      ? await freePortsFrom(ports.base + 100, 2, 1000)
+      : await freePorts(2, 1000);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of inheritedAddresses) delete env[name];
     Object.assign(env, {
       STACK_DIR: stackDir,
-      PGPORT: String(pgPort),
+      PGPORT: String(postgresPort),
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       STACK_TEMPORAL_UI_PORT: String(uiPort),
       EXPENZY_PORT: String(expenzyPort),
@@ -88,15 +99,15 @@ export class Stack {
     });
     const addresses: StackAddresses = {
       stackDir,
-      pgPort: pgPort!,
+      pgPort: postgresPort!,
       temporalAddress: `127.0.0.1:${temporalPort}`,
       expenzyUrl: `http://127.0.0.1:${expenzyPort}`,
       apiUrl: `http://127.0.0.1:${apiPort}`,
       workerUrl: `http://127.0.0.1:${workerPort}`,
       worker2Url: `http://127.0.0.1:${worker2Port}`,
-      holviAppUrl: `postgres://holvi_app:holvi_app@127.0.0.1:${pgPort}/holvi`,
-      holviOwnerUrl: `postgres://holvi_owner:holvi_owner@127.0.0.1:${pgPort}/holvi`,
-      expenzyDbUrl: `postgres://expenzy:expenzy@127.0.0.1:${pgPort}/expenzy`,
+      holviAppUrl: `postgres://holvi_app:holvi_app@127.0.0.1:${postgresPort}/holvi`,
+      holviOwnerUrl: `postgres://holvi_owner:holvi_owner@127.0.0.1:${postgresPort}/holvi`,
+      expenzyDbUrl: `postgres://expenzy:expenzy@127.0.0.1:${postgresPort}/expenzy`,
     };
     return new Stack(addresses, env, options.log ?? (() => {}), options.stackDir === undefined);
   }
@@ -149,8 +160,8 @@ export class Stack {
    * SIGSTOP / SIGCONT to a service's process group: a stalled process (a GC or VM pause, a
    * frozen container) that keeps its sockets and, once continued, carries on where it stopped.
    */
-  pause = (service: WorkerService) => this.signalNow(service, 'SIGSTOP');
-  resume = (service: WorkerService) => this.signalNow(service, 'SIGCONT');
+  pause = (service: WorkerService | 'api') => this.signalNow(service, 'SIGSTOP');
+  resume = (service: WorkerService | 'api') => this.signalNow(service, 'SIGCONT');
 
   private signalNow(service: WorkerService | 'api' | 'expenzy', signal: NodeJS.Signals): void {
     const pid = this.pid(service);

@@ -1,5 +1,6 @@
 import { malformedKinds } from '../../../expenzy/knobs.js';
 import { callJson } from '../clients.js';
+import { accountForMalformed } from '../quarantine.js';
 import type { Scenario } from '../scenario.js';
 
 /**
@@ -7,21 +8,6 @@ import type { Scenario } from '../scenario.js';
  * must be quarantined with a reason, set to `error` at the partner (bad_id cannot be addressed:
  * it stays `notifying`, the report's WARN 'quarantinedUnsettled'), and never recorded.
  */
-
-interface MalformedRow {
-  id: string;
-  kind: string;
-  state: string;
-}
-
-interface RejectedRow {
-  expenzyId: string | null;
-  reason: string;
-  errorSet: boolean;
-  failure: string | null;
-}
-
-const listedId = (row: MalformedRow) => (row.kind === 'bad_id' ? `txn-${row.id.slice(0, 8)}` : row.id);
 
 export const malformedPayouts: Scenario = {
   name: 'malformed-payouts',
@@ -36,40 +22,14 @@ export const malformedPayouts: Scenario = {
     await produce({ count: sizes.payouts }).done;
   },
   async verify({ clients, check, figures }, report) {
-    const { rows: malformed } = await clients.expenzyPool.query<MalformedRow>(
-      `SELECT id::text AS id, malformed_kind AS kind, state FROM expenzy_transaction
-        WHERE malformed_kind IS NOT NULL`,
-    );
-    const { rows: rejected } = await clients.holviPool.query<RejectedRow>(
-      `SELECT expenzy_id AS "expenzyId", reason, partner_error_set_at IS NOT NULL AS "errorSet",
-              partner_error_failure AS failure
-         FROM holvi_rejected_payout`,
-    );
-    const { rows: recorded } = await clients.holviPool.query<{ count: string }>(
-      'SELECT count(*) AS count FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[])',
-      [malformed.map((row) => row.id)],
-    );
-    const quarantine = new Map(rejected.map((row) => [row.expenzyId?.toLowerCase() ?? '', row]));
-
-    const kinds = new Map<string, { count: number; quarantined: number; settled: number }>();
-    const unsettled: string[] = [];
-    for (const row of malformed) {
-      const entry = kinds.get(row.kind) ?? { count: 0, quarantined: 0, settled: 0 };
-      kinds.set(row.kind, entry);
-      entry.count++;
-      const kept = quarantine.get(listedId(row).toLowerCase());
-      if (kept && kept.reason.trim() !== '') entry.quarantined++;
-      const settled =
-        row.kind === 'bad_id'
-          ? row.state === 'notifying' && kept?.failure != null
-          : row.state === 'error' && kept?.errorSet === true;
-      if (settled) entry.settled++;
-      else unsettled.push(`${row.kind} ${row.id} (${row.state})`);
-      if (kept && figures[`reason ${row.kind}`] === undefined) figures[`reason ${row.kind}`] = kept.reason;
+    const account = await accountForMalformed(clients);
+    const kinds = account.byKind;
+    for (const [kind, entry] of kinds) {
+      if (entry.reason !== undefined) figures[`reason ${kind}`] = entry.reason;
+      figures[kind] = `${entry.quarantined}/${entry.count} quarantined`;
     }
-    for (const [kind, entry] of kinds) figures[kind] = `${entry.quarantined}/${entry.count} quarantined`;
-    figures.malformed = malformed.length;
-    const quarantined = [...kinds.values()].reduce((sum, entry) => sum + entry.quarantined, 0);
+    figures.malformed = account.malformed;
+    const quarantined = account.malformed - account.notQuarantined.length;
     const badIds = kinds.get('bad_id')?.count ?? 0;
 
     check(
@@ -79,18 +39,21 @@ export const malformedPayouts: Scenario = {
     );
     check(
       'all quarantined with a reason',
-      quarantined === malformed.length,
-      `${quarantined}/${malformed.length}`,
+      quarantined === account.malformed,
+      `${quarantined}/${account.malformed}`,
     );
     check(
       'set to error at the partner (bad_id: refused, recorded)',
-      unsettled.length === 0,
-      unsettled.slice(0, 5).join('; '),
+      account.unsettled.length === 0,
+      account.unsettled
+        .slice(0, 5)
+        .map((open) => open.label)
+        .join('; '),
     );
     check(
       'none in holvi_received_payout',
-      Number(recorded[0]?.count) === 0,
-      `${recorded[0]?.count} recorded`,
+      account.recorded.length === 0,
+      `${account.recorded.length} recorded`,
     );
     check(
       "bad_id shown as WARN 'quarantinedUnsettled'",
@@ -99,8 +62,8 @@ export const malformedPayouts: Scenario = {
     );
     check(
       'the valid payouts all recorded',
-      report.holviRows === report.expenzy.total - malformed.length,
-      `${report.holviRows} rows for ${report.expenzy.total - malformed.length} valid payouts`,
+      report.holviRows === report.expenzy.total - account.malformed,
+      `${report.holviRows} rows for ${report.expenzy.total - account.malformed} valid payouts`,
     );
   },
 };
