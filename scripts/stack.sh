@@ -27,6 +27,8 @@
 #                                                nothing (tools/partner-check.ts) before the worker starts
 #   PGPORT, TEMPORAL_ADDRESS, STACK_TEMPORAL_UI_PORT, EXPENZY_PORT, HOLVI_API_PORT,
 #   WORKER_METRICS_PORT                          move a service (the services read the same names)
+#   STACK_TEMPORAL_TRANSFER_READS_PER_SECOND=20  the dev server's own throttle of workflow steps
+#                                                (default here 1000; see service_command)
 #   STACK_RUNTIME=dist                           run migrate, simulator, worker and API from the
 #                                                production build (npm run build) instead of tsx
 # Every other setting (EXPENZY_FAILURE_RATE, RECONCILE_INTERVAL, LOG_LEVEL, …) reaches the services
@@ -41,6 +43,8 @@ HEALTH_TIMEOUT="${STACK_HEALTH_TIMEOUT:-60}"
 MIGRATE_TIMEOUT="${STACK_MIGRATE_TIMEOUT:-120}"
 TEMPORAL_UI_PORT="${STACK_TEMPORAL_UI_PORT:-8233}"
 TEMPORAL_DB="$STACK_DIR/temporal/temporal.db"
+# Reads of the dev server's transfer queue per second (its default, 20, throttles the sync: see service_command).
+TEMPORAL_TRANSFER_READS_PER_SECOND="${STACK_TEMPORAL_TRANSFER_READS_PER_SECOND:-1000}"
 STARTED=() # what this invocation started, so that a failure can stop exactly that
 
 # The addresses the services use to find one another, derived once so that moving a port moves
@@ -144,8 +148,12 @@ service_command() {
     temporal)
       mkdir -p "$(dirname "$TEMPORAL_DB")"
       find_temporal_cli
+      # The dev server has one history shard, whose transfer queue is read at most 20 times a
+      # second by default: every step of a workflow (a workflow task after an activity or a
+      # signal) waits for such a read, so a busy sync would take at most 20 steps a second.
       CMD=("$TEMPORAL_CLI" server start-dev --ip 127.0.0.1 --port "${TEMPORAL_ADDRESS##*:}"
-        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" --namespace default --log-level warn)
+        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_DB" --namespace default --log-level warn
+        --dynamic-config-value "history.transferProcessorMaxPollRPS=$TEMPORAL_TRANSFER_READS_PER_SECOND")
       ;;
     expenzy) node_run "$(entrypoint expenzy)"; CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" "${NODE_RUN[@]}") ;;
     # The owner role is the migrate step's alone: the API and the worker never see it.

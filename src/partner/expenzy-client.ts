@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import {
   PartnerAnswerTooLargeError,
@@ -83,6 +83,12 @@ export function expenzyClientFromConfig(
   });
 }
 
+/** The update's form body for each state Holvi sets, encoded once rather than per call. */
+const UPDATE_BODY = {
+  processing: new URLSearchParams({ state: 'processing' }).toString(),
+  error: new URLSearchParams({ state: 'error' }).toString(),
+} as const;
+
 /** Of a failure's answer (404, 5xx…), only this much is read: its status says what happened. */
 const ERROR_TEXT_BYTES = 1_024;
 
@@ -121,9 +127,11 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
     const bound = callBound(options.timeoutMs, cancel);
     let answered: number | undefined;
     try {
-      const response = await request(new URL(path, base), {
+      // The agent's own request: origin and path as they are, no URL built and parsed per call.
+      const response = await agent.request({
+        origin: base.origin,
+        path,
         method: 'POST',
-        dispatcher: agent,
         signal: bound.signal,
         ...init,
         headers: { ...headers, ...(init.headers as Record<string, string>) },
@@ -193,7 +201,7 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
           `/api/transaction/${encodeURIComponent(id)}/`,
           {
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ state }).toString(),
+            body: UPDATE_BODY[state],
           },
           signal,
         );
