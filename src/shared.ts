@@ -84,7 +84,10 @@ export interface SettleResult {
 
 export interface MarkResult {
   marked: number;
-  /** Failed transiently (500, timeout, fence lost): the next pass's list decides again. */
+  /**
+   * Failed transiently (500, timeout, fence lost): the next pass's list decides again. The pass's
+   * last chunk counts every payout of its pass left so (up to a chunk and one).
+   */
   retryLater: number;
   /** Refused for good ([] or 404), kept on the row (processing_failure); the next pass tries again. */
   refused: number;
@@ -92,6 +95,8 @@ export interface MarkResult {
   refusedSample: { expenzyId: string; reason: string }[];
   /** Listed but not recorded, confirmed already, or sent within this list already: nothing to send. */
   skipped: number;
+  /** Sent again by the pass's last chunk, from new lists that still showed them (resend-rounds.ts). */
+  resent?: number;
   /** Another list was taken since this pass's: nothing was sent, the pass ends. */
   fenceMoved: boolean;
 }

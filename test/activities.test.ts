@@ -175,19 +175,60 @@ describe('activities against PostgreSQL and the simulator', () => {
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1, 1]);
   });
 
-  it('MarkProcessing leaves transient failures to the next pass, whose fresh list sends them again', async () => {
+  it("MarkProcessing's last chunk sends again, from a new list, what got no verdict; what keeps failing waits for the next pass", async () => {
     const activities = await freshHolvi();
     await createPayouts(10);
     knobs.update({ failureRate: 1 });
     const first = await pass(activities);
-    expect(first.marked).toEqual([expect.objectContaining({ marked: 0, retryLater: 10 })]);
+    // One round: the new list still shows all ten, sent again, failed again; no progress, so no more rounds.
+    expect(first.marked).toEqual([expect.objectContaining({ marked: 0, retryLater: 10, resent: 10 })]);
     expect((await updateCounts()).every((row) => row.state_update_count === 0)).toBe(true);
     knobs.update({ failureRate: 0.5 });
     const second = await pass(activities);
-    expect(second.marked[0]!.marked + second.marked[0]!.retryLater).toBe(10);
+    const { marked, retryLater, resent } = second.marked[0]!;
+    expect(marked + retryLater).toBe(10);
+    expect(resent).toBeGreaterThan(0);
+    expect(await confirmedIds()).toHaveLength(marked);
+    expect((await updateCounts()).every((row) => row.state_update_count <= 1)).toBe(true);
     knobs.update({ failureRate: 0 });
-    const third = await pass(activities);
-    expect(third.marked[0]).toMatchObject({ marked: second.marked[0]!.retryLater });
+    await pass(activities);
+    expect(await confirmedIds()).toHaveLength(10);
+    expect((await updateCounts()).every((row) => row.state_update_count === 1)).toBe(true);
+  });
+
+  it("the pass's last chunk sends again the earlier chunks' payouts a new list still shows", async () => {
+    const activities = await freshHolvi(); // 50 payouts a chunk
+    await createPayouts(60);
+    const env = new ActivityEnv();
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    await env.call(activities.RecordPayout, plan);
+    knobs.update({ failureRate: 1 });
+    const oldest = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
+    // Not the pass's last chunk: no rounds (with every call failing, one would have sent 50 again).
+    expect(oldest).toMatchObject({ marked: 0, retryLater: 50, resent: 0 });
+    knobs.update({ failureRate: 0 });
+    const last = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 1));
+    expect(last).toMatchObject({ marked: 60, retryLater: 0, resent: 50 });
+    expect(await confirmedIds()).toHaveLength(60);
+    expect((await updateCounts()).every((row) => row.state_update_count === 1)).toBe(true);
+  });
+
+  it('more payouts without a verdict than a chunk holds are left to the next pass', async () => {
+    const activities = await freshHolvi(); // 50 payouts a chunk
+    await createPayouts(120);
+    const env = new ActivityEnv();
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    await env.call(activities.RecordPayout, plan);
+    knobs.update({ failureRate: 1 });
+    for (const done of [0, 1])
+      await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, done));
+    knobs.update({ failureRate: 0 });
+    const last = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 2));
+    // 100 waiting, counted up to a chunk and one: no round.
+    expect(last).toMatchObject({ marked: 20, retryLater: 51, resent: 0 });
+    const next = await pass(activities);
+    expect(next.plan.payouts).toBe(100);
+    expect(await confirmedIds()).toHaveLength(120);
     expect((await updateCounts()).every((row) => row.state_update_count === 1)).toBe(true);
   });
 
@@ -196,7 +237,8 @@ describe('activities against PostgreSQL and the simulator', () => {
     await createPayouts(5);
     knobs.update({ failAfterCommitRate: 1 });
     const first = await pass(activities);
-    expect(first.marked[0]).toMatchObject({ marked: 0, retryLater: 5 });
+    // The round's new list no longer shows them (applied): none is sent again.
+    expect(first.marked[0]).toMatchObject({ marked: 0, retryLater: 5, resent: 0 });
     knobs.update({ failAfterCommitRate: 0 });
     const next = await pass(activities);
     expect(next.plan).toMatchObject({ payouts: 0, settle: 5 });
@@ -409,6 +451,32 @@ describe('partner-call hardening', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartnerUnavailableError);
     expect(Date.now() - started).toBeLessThan(2_000);
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('a call cut short (no answer) stops the rounds: it may still land, so no new list decides', async () => {
+    const listed = Array.from({ length: 3 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      amount: '1.00',
+      create_time: '2026-11-26T10:00:00Z',
+      recipient_account_identifier: 'A',
+      state: 'notifying',
+    }));
+    // Lists answer at once; updates never do.
+    const partnerServer = await startHostilePartner((req, res) => {
+      if (req.url?.includes('?')) res.writeHead(200).end(JSON.stringify(listed));
+    });
+    const expenzy = clientFor(partnerServer.url, { timeoutMs: 300 });
+    const activities = activitiesWith(expenzy, 20);
+    const env = new ActivityEnv();
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    await env.call(activities.RecordPayout, plan);
+    const marked = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
+    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
+    const lists = partnerServer.requests.filter((request) => request.url?.includes('?')).length;
+    const updates = partnerServer.requests.length - lists;
+    expect({ lists, updates }).toEqual({ lists: 1, updates: 3 });
     await expenzy.close();
     await partnerServer.close();
   });

@@ -274,6 +274,7 @@ describe('an answer too large, sent under the fence', () => {
       signal: new AbortController().signal,
       assertHeld: () => Promise.resolve(),
       callsCutShort,
+      cutShort: false,
     };
     return { held, callsCutShort };
   };

@@ -13,7 +13,7 @@ import {
   type StagedRejection,
 } from '../db/payout-store.js';
 import { jsonbText, pgText } from '../db/pg-text.js';
-import { isUuid, parsePartnerPayout } from '../partner/payout-parser.js';
+import { isUuid, listedUuids, parsePartnerPayout } from '../partner/payout-parser.js';
 import {
   STRAY_SYNC_ERROR,
   type FetchInput,
@@ -101,7 +101,7 @@ export function createFetchTransactions({
           await expenzy.forEachListed(
             'error',
             STAGE_BATCH,
-            (entries) => flagSettleInError(pool, passId, uuidsOf(entries)),
+            (entries) => flagSettleInError(pool, passId, listedUuids(entries)),
             tenure.signal,
           );
         }
@@ -151,12 +151,6 @@ function partition(entries: unknown[]) {
   }
   return { payouts: [...payouts.values()], rawOf, rejected };
 }
-
-const uuidsOf = (entries: unknown[]) =>
-  entries.flatMap((raw) => {
-    const id = (raw as { id?: unknown } | null)?.id;
-    return typeof id === 'string' && isUuid(id) ? [id.toLowerCase()] : [];
-  });
 
 const MAX_RAW_CHARS = 4_096;
 const MAX_ID_CHARS = 100;

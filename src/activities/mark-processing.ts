@@ -1,8 +1,10 @@
 import { log } from '@temporalio/activity';
 import { claimForMarking, recordMarkOutcomes } from '../db/payout-store.js';
 import type { MarkResult, PassRange } from '../shared.js';
+import type { Tenure } from '../fence/sync-fence.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { sendInPass } from './fence-holder.js';
+import { resendRounds, type SentOutcomes } from './resend-rounds.js';
 import { sendFenced } from './send-fenced.js';
 
 const SAMPLE = 10;
@@ -13,18 +15,39 @@ const SAMPLE = 10;
  * Decided only from the pass's list, taken inside the fence: if another list was taken since
  * (the epoch moved: another run, workflow or deployment), nothing is sent. Each staged payout is
  * claimed before its call, so within one list it is sent at most once, whatever happens to this
- * attempt; one that failed (500, timeout) waits for the next pass, whose fresh list shows
- * whether the update applied (SettleApplied) or not (sent again).
- * Absorbs: the partner's 500s and timeouts (left to the next pass), a retry (claimed payouts are
- * not sent again), a lost fence (calls aborted, the rest not sent).
+ * attempt. One that failed (500, timeout) waits for a new list, which shows whether the update
+ * applied or not: the pass's last chunk takes such lists at once (resend-rounds.ts), and sends
+ * again what they still show; the rest waits for the next pass (SettleApplied, or sent again).
+ * Absorbs: the partner's 500s and timeouts (to a new list), a retry (a claimed payout is sent
+ * again only from a new list that still shows it), a lost fence (calls aborted, the rest not sent).
  */
-export function createMarkProcessing({
-  pool,
-  expenzy,
-  fence,
-  maxParallelCalls,
-  metrics,
-}: ActivityDependencies) {
+export function createMarkProcessing(dependencies: ActivityDependencies) {
+  const { pool, expenzy, fence, maxParallelCalls, metrics } = dependencies;
+
+  /** Sends `processing` for each id inside the fence and records the answers on our rows. */
+  async function sendAndRecord(tenure: Tenure, ids: string[]): Promise<SentOutcomes> {
+    const outcomes = await sendFenced(tenure, ids, maxParallelCalls, (id, signal) =>
+      expenzy.updateState(id, 'processing', signal),
+    );
+    const applied: string[] = [];
+    const refused: SentOutcomes['refused'] = [];
+    let transient = 0;
+    outcomes.forEach((outcome, index) => {
+      const expenzyId = ids[index]!;
+      // Unconfirmed and claimed (500, timeout, an answer too large to read): whether it applied
+      // is left to a new list, which settles it or sends it again.
+      if (outcome.kind === 'transient') transient++;
+      else if (outcome.kind === 'refused') refused.push({ expenzyId, reason: outcome.reason });
+      // `[]` is documented only for an unknown id, yet the id was just listed.
+      else if (!outcome.value.applied)
+        refused.push({ expenzyId, reason: 'partner answered [] (not applied)' });
+      else applied.push(expenzyId);
+    });
+    await recordMarkOutcomes(pool, applied, refused);
+    metrics?.payoutsMarked.inc(applied.length);
+    return { applied: applied.length, refused, transient };
+  }
+
   return async function MarkProcessing(range: PassRange): Promise<MarkResult> {
     const result: MarkResult = {
       marked: 0,
@@ -32,6 +55,7 @@ export function createMarkProcessing({
       refused: 0,
       refusedSample: [],
       skipped: 0,
+      resent: 0,
       fenceMoved: false,
     };
     return sendInPass(fence, range, { ...result, fenceMoved: true }, async (tenure) => {
@@ -41,30 +65,25 @@ export function createMarkProcessing({
           expenzyIds: claim.confirmedButListed.slice(0, 20),
         });
       }
-      const outcomes = await sendFenced(tenure, claim.toSend, maxParallelCalls, (id, signal) =>
-        expenzy.updateState(id, 'processing', signal),
-      );
+      const sent = await sendAndRecord(tenure, claim.toSend);
+      const refused = [...sent.refused];
+      result.marked = sent.applied;
+      result.retryLater = sent.transient;
+      // The pass's last chunk (the newest payouts: seq 0 up) gives the pass's payouts that got no
+      // verdict more rounds now, each from a new list, rather than a whole pass later.
+      if (range.fromSeq === 0) {
+        const rounds = await resendRounds(dependencies, tenure, range.passId, (ids) =>
+          sendAndRecord(tenure, ids),
+        );
+        result.marked += rounds.applied;
+        refused.push(...rounds.refused);
+        result.resent = rounds.resent;
+        result.retryLater = rounds.left;
+      }
 
-      const applied: string[] = [];
-      const refused: { expenzyId: string; reason: string }[] = [];
-      outcomes.forEach((outcome, index) => {
-        const expenzyId = claim.toSend[index]!;
-        // Unconfirmed and claimed (500, timeout, an answer too large to read): whether it applied
-        // is left to the next list, which settles it or sends it again.
-        if (outcome.kind === 'transient') result.retryLater++;
-        else if (outcome.kind === 'refused') refused.push({ expenzyId, reason: outcome.reason });
-        // `[]` is documented only for an unknown id, yet the id was just listed.
-        else if (!outcome.value.applied)
-          refused.push({ expenzyId, reason: 'partner answered [] (not applied)' });
-        else applied.push(expenzyId);
-      });
-      await recordMarkOutcomes(pool, applied, refused);
-
-      result.marked = applied.length;
       result.refused = refused.length;
       result.refusedSample = refused.slice(0, SAMPLE);
       result.skipped = claim.notRecorded + claim.confirmedButListed.length + claim.sentBefore;
-      metrics?.payoutsMarked.inc(result.marked);
       if (refused.length > 0)
         log.error('partner refused to set processing', { refused: refused.slice(0, 50) });
       log.info('marked payouts processing', { ...range, ...result, refusedSample: undefined });

@@ -417,6 +417,23 @@ export async function claimForMarking(
   };
 }
 
+/**
+ * The pass's payouts sent without a verdict: claimed, recorded, neither confirmed nor refused
+ * (a 500, a timeout, a call never sent because the fence was lost). At most `limit`, oldest first.
+ */
+export async function sentWithoutVerdict(db: Db, passId: number, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ expenzy_uuid: string }>(
+    `SELECT s.expenzy_uuid
+       FROM holvi_pass_payout s JOIN holvi_received_payout r USING (expenzy_uuid)
+      WHERE s.pass_id = $1 AND s.sent_at IS NOT NULL
+        AND r.processing_confirmed_at IS NULL AND r.processing_failure IS NULL
+      ORDER BY s.create_time, s.expenzy_uuid
+      LIMIT $2`,
+    [passId, limit],
+  );
+  return rows.map((row) => row.expenzy_uuid);
+}
+
 /** The partner's answers for a claimed range, in two round trips whatever its size. */
 export async function recordMarkOutcomes(
   db: Db,

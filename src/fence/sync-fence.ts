@@ -54,6 +54,8 @@ export interface Tenure {
   assertHeld(): Promise<void>;
   /** Calls were aborted or timed out without an answer: the next holder waits before it lists. */
   callsCutShort(): void;
+  /** A call of this tenure ended without an answer: it may still land, so no list now is final. */
+  readonly cutShort: boolean;
 }
 
 export class FenceLostError extends Error {

@@ -211,3 +211,10 @@ function describe(value: unknown): string {
 }
 
 export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** The ids of listed entries that are uuids, lower-cased as PostgreSQL prints them; the rest unread. */
+export const listedUuids = (entries: unknown[]): string[] =>
+  entries.flatMap((raw) => {
+    const id = (raw as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && isUuid(id) ? [id.toLowerCase()] : [];
+  });

@@ -19,8 +19,10 @@ import {
   statusQuery,
   workerSettingsSignal,
   type FetchInput,
+  type MarkResult,
   type OpenPass,
   type PassPlan,
+  type PassRange,
   type SyncCounters,
   type SyncInput,
   type SyncSettings,
@@ -164,7 +166,7 @@ async function runPass(counters: SyncCounters, status: SyncStatus, resume?: Open
     }
     counters.marked += marked.marked;
     pass.progressed ||= marked.marked > 0;
-    pass.retryLater += marked.retryLater;
+    pass.retryLater = passLeftAfter(range, marked) ?? pass.retryLater + marked.retryLater;
     if (marked.refused > 0)
       log.warn('payouts the partner refused to mark', { refused: marked.refusedSample });
   }
@@ -185,6 +187,17 @@ async function runPass(counters: SyncCounters, status: SyncStatus, resume?: Open
     more: pass.retryLater > 0 && pass.progressed,
     failedWhole: pass.retryLater > 0 && !pass.progressed,
   });
+}
+
+/**
+ * What the whole pass leaves to the next one, when its last chunk says: that chunk sends again,
+ * from new lists, what the pass's earlier chunks got no verdict for, and counts what is still left
+ * (resend-rounds.ts). Undefined for any other chunk, and for an attempt of the earlier version.
+ */
+function passLeftAfter(range: PassRange, marked: MarkResult): number | undefined {
+  if (range.fromSeq !== 0 || marked.resent === undefined) return undefined;
+  // Added after runs were recorded without it: patched() keeps their replay deterministic.
+  return patched('last-chunk-counts-the-pass') ? marked.retryLater : undefined;
 }
 
 /** The pass's list, its settlements and its recording: money first, before any partner update. */
