@@ -24,13 +24,13 @@ import {
 import type { ActivityDependencies } from './dependencies.js';
 import { fenceHolder, holdOptions, workflowOfActivity } from './fence-holder.js';
 
-/** Entries parsed and staged per round trip while the list streams: the worker's memory bound. */
+/** Entries parsed per batch while the list streams; one is staged while the next is parsed. */
 const STAGE_BATCH = 1_000;
 
 /**
  * FetchTransactions: the pass's one list of `notifying` payouts, taken inside the fence (no call
  * of anyone's is in flight meanwhile) and staged in PostgreSQL as it streams: validated, one
- * batch in memory at a time. Also finds the recorded rows the list proves were applied (their
+ * batch staged while the next is parsed. Also finds the recorded rows the list proves were applied (their
  * answer was lost), which SettleApplied confirms, and records the quarantined payouts whose
  * `error` it proves applied. It changes no payout's state at the partner.
  * Absorbs: the partner's 500s and timeouts (thrown, retried by the activity's retry policy).
@@ -65,32 +65,47 @@ export function createFetchTransactions({
         let payouts = 0;
         let rejected = 0;
         let oldest: string | undefined;
-        const listed = await expenzy.forEachListed(
-          'notifying',
-          STAGE_BATCH,
-          async (entries) => {
-            await tenure.assertHeld();
-            const batch = partition(entries);
-            // Payouts PostgreSQL once refused to record are not staged as valid: as malformed.
-            const refusedBefore = await stagePayouts(pool, passId, payoutSeq, batch.payouts);
-            const refusedIds = new Set(refusedBefore.map((refusal) => refusal.expenzyUuid));
-            const toQuarantine = [
-              ...batch.rejected.map(staged),
-              ...refusedBefore.map((refusal) => stagedRefused(refusal, batch.rawOf.get(refusal.expenzyUuid))),
-            ];
-            await stageRejected(pool, passId, rejectedSeq, toQuarantine);
-            payoutSeq += batch.payouts.length;
-            rejectedSeq += toQuarantine.length;
-            payouts += batch.payouts.length - refusedBefore.length;
-            rejected += toQuarantine.length;
-            for (const payout of batch.payouts) {
-              if (refusedIds.has(payout.expenzyId)) continue;
-              if (!oldest || payout.createTime < oldest) oldest = payout.createTime;
-            }
-            heartbeat();
-          },
-          tenure.signal,
-        );
+        /** Stages one parsed batch, in list order: its valid payouts, then its malformed ones. */
+        const stage = async (batch: ReturnType<typeof partition>) => {
+          // Payouts PostgreSQL once refused to record are not staged as valid: as malformed.
+          const refusedBefore = await stagePayouts(pool, passId, payoutSeq, batch.payouts);
+          const refusedIds = new Set(refusedBefore.map((refusal) => refusal.expenzyUuid));
+          const toQuarantine = [
+            ...batch.rejected.map(staged),
+            ...refusedBefore.map((refusal) => stagedRefused(refusal, batch.rawOf.get(refusal.expenzyUuid))),
+          ];
+          await stageRejected(pool, passId, rejectedSeq, toQuarantine);
+          payoutSeq += batch.payouts.length;
+          rejectedSeq += toQuarantine.length;
+          payouts += batch.payouts.length - refusedBefore.length;
+          rejected += toQuarantine.length;
+          for (const payout of batch.payouts) {
+            if (refusedIds.has(payout.expenzyId)) continue;
+            if (!oldest || payout.createTime < oldest) oldest = payout.createTime;
+          }
+          heartbeat();
+        };
+        // One batch is staged while the next is read and parsed: at most two batches in memory.
+        let staging: Promise<void> = Promise.resolve();
+        let listed: number;
+        try {
+          listed = await expenzy.forEachListed(
+            'notifying',
+            STAGE_BATCH,
+            async (entries) => {
+              await tenure.assertHeld();
+              const batch = partition(entries);
+              await staging;
+              staging = stage(batch);
+              staging.catch(() => undefined); // its failure surfaces with the next batch, or below
+            },
+            tenure.signal,
+          );
+        } catch (error) {
+          await staging.catch(() => undefined); // nothing of this pass is left running
+          throw error;
+        }
+        await staging;
 
         // Stale statistics cost a pass of one chunk nothing (its chunk is the whole pass), but
         // make every chunk of a larger one scan the whole pass; ANALYZE is worth its time there.
