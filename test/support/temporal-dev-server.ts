@@ -35,6 +35,9 @@ export async function startTemporalDevServer(): Promise<DevServer> {
       String(metricsPort),
       '--log-level',
       'error',
+      // As scripts/stack.sh starts it: its default (20 reads a second) throttles every workflow step.
+      '--dynamic-config-value',
+      'history.transferProcessorMaxPollRPS=1000',
     ],
     { stdio: 'ignore' },
   );
