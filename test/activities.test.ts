@@ -196,12 +196,18 @@ describe('activities against PostgreSQL and the simulator', () => {
     expect((await updateCounts()).every((row) => row.state_update_count === 1)).toBe(true);
   });
 
-  it("the pass's last chunk sends again the earlier chunks' payouts a new list still shows", async () => {
-    const activities = await freshHolvi(); // 50 payouts a chunk
-    await createPayouts(60);
+  /** `count` payouts listed and recorded by one pass's first two steps, in chunks of 50. */
+  async function listedAndRecorded(count: number) {
+    const activities = await freshHolvi();
+    await createPayouts(count);
     const env = new ActivityEnv();
     const plan = await env.call(activities.FetchTransactions, { pass: 1 });
     await env.call(activities.RecordPayout, plan);
+    return { activities, env, plan };
+  }
+
+  it("the pass's last chunk sends again the earlier chunks' payouts a new list still shows", async () => {
+    const { activities, env, plan } = await listedAndRecorded(60);
     knobs.update({ failureRate: 1 });
     const oldest = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
     // Not the pass's last chunk: no rounds (with every call failing, one would have sent 50 again).
@@ -214,11 +220,7 @@ describe('activities against PostgreSQL and the simulator', () => {
   });
 
   it('more payouts without a verdict than a chunk holds are left to the next pass', async () => {
-    const activities = await freshHolvi(); // 50 payouts a chunk
-    await createPayouts(120);
-    const env = new ActivityEnv();
-    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
-    await env.call(activities.RecordPayout, plan);
+    const { activities, env, plan } = await listedAndRecorded(120);
     knobs.update({ failureRate: 1 });
     for (const done of [0, 1])
       await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, done));
@@ -413,6 +415,16 @@ describe('partner-call hardening', () => {
     await holvi.drop();
   });
 
+  /** `count` valid payouts as the partner lists them, with fixed ids. */
+  const notifyingPayouts = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      amount: '1.00',
+      create_time: '2026-11-26T10:00:00Z',
+      recipient_account_identifier: 'A',
+      state: 'notifying',
+    }));
+
   function activitiesWith(expenzy: ExpenzyClient, batchSize = 10) {
     const fence = new SyncFence({ connectionString: holvi.appUrl, callTimeoutMs: 300, leaseMs: 200 });
     fences.push(fence);
@@ -456,13 +468,7 @@ describe('partner-call hardening', () => {
   });
 
   it('a call cut short (no answer) stops the rounds: it may still land, so no new list decides', async () => {
-    const listed = Array.from({ length: 3 }, (_, i) => ({
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      amount: '1.00',
-      create_time: '2026-11-26T10:00:00Z',
-      recipient_account_identifier: 'A',
-      state: 'notifying',
-    }));
+    const listed = notifyingPayouts(3);
     // Lists answer at once; updates never do.
     const partnerServer = await startHostilePartner((req, res) => {
       if (req.url?.includes('?')) res.writeHead(200).end(JSON.stringify(listed));
@@ -629,13 +635,7 @@ describe('partner-call hardening', () => {
   });
 
   it('a cancelled MarkProcessing attempt stops sending updates, and its successor waits out its calls', async () => {
-    const listed = Array.from({ length: 12 }, (_, i) => ({
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      amount: '1.00',
-      create_time: '2026-11-26T10:00:00Z',
-      recipient_account_identifier: 'A',
-      state: 'notifying',
-    }));
+    const listed = notifyingPayouts(12);
     const partnerServer = await startHostilePartner((req, res) => {
       if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
       const id = req.url?.split('/')[3];
