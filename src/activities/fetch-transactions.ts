@@ -30,9 +30,9 @@ const STAGE_BATCH = 1_000;
 /**
  * FetchTransactions: the pass's one list of `notifying` payouts, taken inside the fence (no call
  * of anyone's is in flight meanwhile) and staged in PostgreSQL as it streams: validated, one
- * batch staged while the next is parsed. Also finds the recorded rows the list proves were applied (their
- * answer was lost), which SettleApplied confirms, and records the quarantined payouts whose
- * `error` it proves applied. It changes no payout's state at the partner.
+ * batch staged while the next is parsed. Also finds the recorded rows the list proves were
+ * applied (their answer was lost), which SettleApplied confirms, and records the quarantined
+ * payouts whose `error` it proves applied. It changes no payout's state at the partner.
  * Absorbs: the partner's 500s and timeouts (thrown, retried by the activity's retry policy).
  * Idempotent: a retry takes a new list in a new pass; the older pass can then no longer send.
  */
