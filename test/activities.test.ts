@@ -415,6 +415,14 @@ describe('partner-call hardening', () => {
     await holvi.drop();
   });
 
+  /** A payout recorded in Holvi as RecordPayout would have, without a pass. */
+  const recordDirectly = (id: string) =>
+    pool.query(
+      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+       VALUES ($1, now(), '1.00', 'A')`,
+      [id],
+    );
+
   /** `count` valid payouts as the partner lists them, with fixed ids. */
   const notifyingPayouts = (count: number) =>
     Array.from({ length: count }, (_, i) => ({
@@ -504,11 +512,7 @@ describe('partner-call hardening', () => {
 
   it('neither confirms nor quarantines a recorded payout the partner now lists malformed', async () => {
     const id = '6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4b';
-    await pool.query(
-      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
-       VALUES ($1, now(), '1.00', 'A')`,
-      [id],
-    );
+    await recordDirectly(id);
     const partnerServer = await startHostilePartner((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       const listed = [
@@ -592,11 +596,7 @@ describe('partner-call hardening', () => {
 
   it('never settles a recorded payout the partner lists as an entry too large to hold', async () => {
     const id = '6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4c';
-    await pool.query(
-      `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
-       VALUES ($1, now(), '1.00', 'A')`,
-      [id],
-    );
+    await recordDirectly(id);
     const listed = JSON.stringify([{ note: 'x'.repeat(64 * 1024), id, state: 'notifying' }]);
     const partnerServer = await startHostilePartner((req, res) =>
       res.writeHead(200).end(req.url?.includes('state=notifying') ? listed : '[]'),
