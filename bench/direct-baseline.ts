@@ -23,7 +23,7 @@ import { createActivities } from '../src/activities/index.js';
 import { loadConfig } from '../src/config.js';
 import { createPool } from '../src/db/pool.js';
 import { expenzyClientFromConfig } from '../src/partner/expenzy-client.js';
-import type { SyncCounters } from '../src/shared.js';
+import type { SyncCounters } from '../src/workflows/sync-contract.js';
 import { fetchOptions, markOptions, recordOptions } from '../src/workflows/activity-options.js';
 import { chunkCount, oldestChunk } from '../src/workflows/pass-chunks.js';
 import { SyncFence } from '../src/fence/sync-fence.js';

@@ -1,6 +1,6 @@
 import parseMs, { type StringValue } from 'ms';
 import { z } from 'zod';
-import { RECONCILE_INTERVAL_BOUNDS } from './shared.js';
+import { RECONCILE_INTERVAL_BOUNDS } from './workflows/sync-contract.js';
 import { temporalConnectionFromEnv, type TemporalConnection } from './temporal/connection.js';
 
 /**

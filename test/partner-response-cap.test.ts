@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sendFenced } from '../src/activities/send-fenced.js';
+import { sendFenced } from '../src/fence/send-fenced.js';
 import { loadConfig } from '../src/config.js';
 import type { Tenure } from '../src/fence/sync-fence.js';
 import {

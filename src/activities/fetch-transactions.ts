@@ -13,16 +13,16 @@ import {
   type StagedRejection,
 } from '../db/payout-store.js';
 import { jsonbText, pgText } from '../db/pg-text.js';
-import { isUuid, listedUuids, parsePartnerPayout } from '../partner/payout-parser.js';
+import { fenceHolder, holdOptions, workflowOfActivity } from '../fence/hold-in-activity.js';
 import {
-  STRAY_SYNC_ERROR,
-  type FetchInput,
-  type PassPlan,
+  isUuid,
+  listedUuids,
+  parsePartnerPayout,
   type Payout,
   type RejectedPayout,
-} from '../shared.js';
+} from '../partner/payout-parser.js';
+import { STRAY_SYNC_ERROR, type FetchInput, type PassPlan } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
-import { fenceHolder, holdOptions, workflowOfActivity } from './fence-holder.js';
 
 /** Entries parsed per batch while the list streams; one is staged while the next is parsed. */
 const STAGE_BATCH = 1_000;

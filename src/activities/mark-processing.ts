@@ -1,11 +1,11 @@
 import { log } from '@temporalio/activity';
 import { claimForMarking, recordMarkOutcomes } from '../db/payout-store.js';
-import type { MarkResult, PassRange } from '../shared.js';
+import { sendInPass } from '../fence/hold-in-activity.js';
+import { resendRounds, type SentOutcomes } from '../fence/resend-rounds.js';
+import { sendFenced } from '../fence/send-fenced.js';
 import type { Tenure } from '../fence/sync-fence.js';
+import type { MarkResult, PassRange } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
-import { sendInPass } from './fence-holder.js';
-import { resendRounds, type SentOutcomes } from './resend-rounds.js';
-import { sendFenced } from './send-fenced.js';
 
 const SAMPLE = 10;
 
@@ -16,7 +16,7 @@ const SAMPLE = 10;
  * (the epoch moved: another run, workflow or deployment), nothing is sent. Each staged payout is
  * claimed before its call, so within one list it is sent at most once, whatever happens to this
  * attempt. One that failed (500, timeout) waits for a new list, which shows whether the update
- * applied or not: the pass's last chunk takes such lists at once (resend-rounds.ts), and sends
+ * applied or not: the pass's last chunk takes such lists at once (src/fence/resend-rounds.ts), and sends
  * again what they still show; the rest waits for the next pass (SettleApplied, or sent again).
  * Absorbs: the partner's 500s and timeouts (to a new list), a retry (a claimed payout is sent
  * again only from a new list that still shows it), a lost fence (calls aborted, the rest not sent).

@@ -1,9 +1,9 @@
 import { log } from '@temporalio/activity';
 import { claimForQuarantine, recordQuarantineOutcomes } from '../db/payout-store.js';
-import type { PassRange, QuarantineResult } from '../shared.js';
+import { sendInPass } from '../fence/hold-in-activity.js';
+import { sendFenced } from '../fence/send-fenced.js';
+import type { PassRange, QuarantineResult } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
-import { sendInPass } from './fence-holder.js';
-import { sendFenced } from './send-fenced.js';
 
 /**
  * QuarantinePayouts: keeps each malformed payout of a range of the pass with its raw JSON and

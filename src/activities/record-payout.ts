@@ -1,14 +1,10 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { recordStaged } from '../db/payout-store.js';
-import type { PassRef, RecordResult } from '../shared.js';
+import type { RecordInput, RecordResult } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
 
 /** Staged payouts inserted per statement: short statements, and a heartbeat between them. */
 const RECORD_CHUNK = 5_000;
-
-export interface RecordInput extends PassRef {
-  payoutSeqEnd: number;
-}
 
 /**
  * RecordPayout: stores every payout a pass staged in holvi_received_payout, inside PostgreSQL

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { settleStaged } from '../db/payout-store.js';
-import type { PassRef, SettleResult } from '../shared.js';
+import type { PassRef, SettleResult } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
 
 /**

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Payout } from '../shared.js';
+import type { Payout } from '../partner/payout-parser.js';
 import { pgText } from './pg-text.js';
 import { refusalReason, rowRefusal } from './refusal.js';
 

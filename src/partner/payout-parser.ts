@@ -1,6 +1,24 @@
 import { unstorableCharacter } from '../db/pg-text.js';
-import type { Payout, RejectedPayout } from '../shared.js';
 import { OversizeListEntry } from './list-splitter.js';
+
+/** A payout as Holvi stores it, validated and normalised. Money stays a decimal string. */
+export interface Payout {
+  expenzyId: string;
+  /** Two decimals, e.g. "12.30". */
+  amount: string;
+  /** UTC, ISO 8601 with the partner's fraction kept (up to microseconds), e.g. 2026-11-26T10:00:00.123456Z. */
+  createTime: string;
+  recipient: string;
+}
+
+/** A payout the partner listed that failed validation; quarantined, never recorded. */
+export interface RejectedPayout {
+  /** The id as the partner sent it, when there was a string id at all. */
+  expenzyId: string | null;
+  reason: string;
+  /** The JSON object exactly as listed. */
+  raw: unknown;
+}
 
 /**
  * Validates one payout as the partner lists it. The partner's documentation is approximate,

@@ -6,7 +6,7 @@ import {
   workerSettingsSignal,
   type SyncInput,
   type SyncSettings,
-} from '../shared.js';
+} from '../workflows/sync-contract.js';
 
 export type SyncTarget = Pick<Config, 'SYNC_WORKFLOW_ID' | 'TEMPORAL_TASK_QUEUE' | 'RECONCILE_INTERVAL'>;
 

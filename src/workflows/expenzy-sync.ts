@@ -27,7 +27,7 @@ import {
   type SyncInput,
   type SyncSettings,
   type SyncStatus,
-} from '../shared.js';
+} from './sync-contract.js';
 import { fetchOptions, markOptions, recordOptions } from './activity-options.js';
 import { orLeaveToNextPass } from './leave-to-next-pass.js';
 import { chunkCount, oldestChunk } from './pass-chunks.js';
@@ -192,7 +192,7 @@ async function runPass(counters: SyncCounters, status: SyncStatus, resume?: Open
 /**
  * What the whole pass leaves to the next one, when its last chunk says: that chunk sends again,
  * from new lists, what the pass's earlier chunks got no verdict for, and counts what is still left
- * (resend-rounds.ts). Undefined for any other chunk, and for an attempt of the earlier version.
+ * (src/fence/resend-rounds.ts). Undefined for any other chunk, and for an attempt of the earlier version.
  */
 function passLeftAfter(range: PassRange, marked: MarkResult): number | undefined {
   if (range.fromSeq !== 0 || marked.resent === undefined) return undefined;

@@ -1,4 +1,4 @@
-import type { PassPlan, PassRange } from '../shared.js';
+import type { PassPlan, PassRange } from './sync-contract.js';
 
 /** How many MarkProcessing (or QuarantinePayouts) steps a staged range of a pass takes. */
 export const chunkCount = (seqEnd: number, chunkSize: number): number => Math.ceil(seqEnd / chunkSize);

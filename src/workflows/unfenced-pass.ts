@@ -1,5 +1,5 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { SyncCounters } from '../shared.js';
+import type { SyncCounters } from './sync-contract.js';
 import { fetchOptions, markOptions, recordOptions } from './activity-options.js';
 import { orLeaveToNextPass } from './leave-to-next-pass.js';
 
@@ -7,7 +7,7 @@ import { orLeaveToNextPass } from './leave-to-next-pass.js';
  * The pass of the workflow's previous version, before the fence (payout lists crossed the
  * history). Kept only so that runs recorded with it replay: `patched('fenced-pass')` sends every
  * new pass to the fenced one, and the activities answer this one's calls without sending
- * anything (src/activities/previous-version.ts). Remove once no such run can be open.
+ * anything (src/activities/index.ts). Remove once no such run can be open.
  */
 interface UnfencedActivities {
   FetchTransactions(): Promise<{

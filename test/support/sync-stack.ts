@@ -16,7 +16,7 @@ import { buildApp } from '../../src/api/app.js';
 import { createTemporalGateway } from '../../src/api/temporal-gateway.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { expenzyClientFromConfig, type ExpenzyClient } from '../../src/partner/expenzy-client.js';
-import { statusQuery, type SyncStatus } from '../../src/shared.js';
+import { statusQuery, type SyncStatus } from '../../src/workflows/sync-contract.js';
 import { SyncFence } from '../../src/fence/sync-fence.js';
 import { activityDependencies, createSyncWorker, workflowsPath } from '../../src/worker/create-worker.js';
 import { buildReport, type Report } from '../../tools/report.js';

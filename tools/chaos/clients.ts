@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { statusQuery, type SyncStatus } from '../../src/shared.js';
+import { statusQuery, type SyncStatus } from '../../src/workflows/sync-contract.js';
 import type { StackAddresses } from './stack.js';
 
 /**

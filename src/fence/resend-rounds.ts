@@ -1,9 +1,9 @@
 import { cancellationSignal, log } from '@temporalio/activity';
 import { sentWithoutVerdict } from '../db/payout-store.js';
-import { FenceLostError, type Tenure } from '../fence/sync-fence.js';
+import { FenceLostError, type Tenure } from './sync-fence.js';
 import { PartnerResponseError, PartnerUnavailableError } from '../partner/errors.js';
 import { listedUuids } from '../partner/payout-parser.js';
-import type { ActivityDependencies } from './dependencies.js';
+import type { ActivityDependencies } from '../activities/dependencies.js';
 
 /** Rounds after the pass's last chunk; each needs the one before it to have confirmed a payout. */
 export const MAX_RESEND_ROUNDS = 3;

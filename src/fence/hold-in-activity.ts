@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { fenceEpoch } from '../db/payout-store.js';
-import type { HoldOptions, SyncFence, Tenure } from '../fence/sync-fence.js';
-import type { PassRange } from '../shared.js';
+import type { HoldOptions, SyncFence, Tenure } from './sync-fence.js';
+import type { PassRange } from '../workflows/sync-contract.js';
 
 /** Who holds the fence, as the fence row and the logs show it: host, process, workflow, activity. */
 export function fenceHolder(): string {

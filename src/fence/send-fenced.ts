@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { FenceLostError, type Tenure } from '../fence/sync-fence.js';
+import { FenceLostError, type Tenure } from './sync-fence.js';
 import { PartnerUnavailableError } from '../partner/errors.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;

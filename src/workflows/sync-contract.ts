@@ -1,6 +1,7 @@
 /**
- * What the API, the worker and the workflow share: names, the signal and query, and the
- * small payloads that cross Temporal. Imported by workflow code, so no Node imports here.
+ * The sync workflow's contract: its type name, signals and query, its input, and every
+ * activity's input and result. The API, the worker, the activities and the workflow import it;
+ * workflow code does too, so no Node imports here.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
@@ -14,25 +15,6 @@ export const payoutsAvailableSignal = defineSignal('payoutsAvailable');
  */
 export const workerSettingsSignal = defineSignal<[SyncSettings]>('workerSettings');
 export const statusQuery = defineQuery<SyncStatus>('status');
-
-/** A payout as Holvi stores it, validated and normalised. Money stays a decimal string. */
-export interface Payout {
-  expenzyId: string;
-  /** Two decimals, e.g. "12.30". */
-  amount: string;
-  /** UTC, ISO 8601 with the partner's fraction kept (up to microseconds), e.g. 2026-11-26T10:00:00.123456Z. */
-  createTime: string;
-  recipient: string;
-}
-
-/** A payout the partner listed that failed validation; quarantined, never recorded. */
-export interface RejectedPayout {
-  /** The id as the partner sent it, when there was a string id at all. */
-  expenzyId: string | null;
-  reason: string;
-  /** The JSON object exactly as listed. */
-  raw: unknown;
-}
 
 /** FetchTransactions' input: the workflow's own pass number, kept with the pass for people. */
 export interface FetchInput {
@@ -61,6 +43,11 @@ export interface PassPlan {
 
 export interface PassRef {
   passId: number;
+}
+
+/** RecordPayout's input: the pass and the end of its staged payouts' seq. */
+export interface RecordInput extends PassRef {
+  payoutSeqEnd: number;
 }
 
 /** A range of one pass's staged seq, for a step that sends; `epoch` is checked inside the fence. */
@@ -95,7 +82,7 @@ export interface MarkResult {
   refusedSample: { expenzyId: string; reason: string }[];
   /** Listed but not recorded, confirmed already, or sent within this list already: nothing to send. */
   skipped: number;
-  /** Sent again by the pass's last chunk, from new lists that still showed them (resend-rounds.ts). */
+  /** Sent again by the pass's last chunk, from new lists that still showed them (src/fence/resend-rounds.ts). */
   resent?: number;
   /** Another list was taken since this pass's: nothing was sent, the pass ends. */
   fenceMoved: boolean;
