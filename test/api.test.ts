@@ -2,13 +2,13 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/api/app.js';
-import { createTemporalGateway, type TemporalGateway } from '../src/api/temporal-gateway.js';
+import { createSyncClient, type SyncClient } from '../src/temporal/sync-client.js';
 import { loadConfig } from '../src/config.js';
 import { createHolviDatabase, type TestDatabase, testPool } from './support/databases.js';
 import { freePort } from './support/free-port.js';
 
-/** A gateway that records signals; each resolves when `release` is called (or at once). */
-function recordingGateway(options: { fail?: boolean } = {}) {
+/** A sync client that records signals; each resolves when `release` is called (or at once). */
+function recordingSyncClient(options: { fail?: boolean } = {}) {
   const gateway = {
     signals: 0,
     async requestSync() {
@@ -18,7 +18,7 @@ function recordingGateway(options: { fail?: boolean } = {}) {
     },
     healthy: async () => !options.fail,
     close: async () => undefined,
-  } satisfies TemporalGateway & { signals: number };
+  } satisfies SyncClient & { signals: number };
   return gateway;
 }
 
@@ -37,8 +37,8 @@ describe('Holvi API', () => {
   });
 
   it('answers a webhook with ok once the signal is accepted, by GET or POST', async () => {
-    const temporal = recordingGateway();
-    const app = await buildApp({ config, pool, temporal });
+    const temporal = recordingSyncClient();
+    const app = await buildApp({ config, pool, sync: temporal });
     for (const method of ['GET', 'POST'] as const) {
       const response = await app.inject({ method, url: '/expenzy/webhook/' });
       expect(response.statusCode).toBe(200);
@@ -49,8 +49,8 @@ describe('Holvi API', () => {
   });
 
   it('coalesces a burst of 100 webhooks into at most two signals', async () => {
-    const temporal = recordingGateway();
-    const app = await buildApp({ config, pool, temporal });
+    const temporal = recordingSyncClient();
+    const app = await buildApp({ config, pool, sync: temporal });
     const answers = await Promise.all(
       Array.from({ length: 100 }, () => app.inject({ url: '/expenzy/webhook/' })),
     );
@@ -72,7 +72,7 @@ describe('Holvi API', () => {
       healthy: async () => gateway.mode !== 'fail',
       close: async () => undefined,
     };
-    const app = await buildApp({ config, pool, temporal: gateway });
+    const app = await buildApp({ config, pool, sync: gateway });
     expect((await app.inject({ url: '/expenzy/webhook/' })).statusCode).toBe(200);
 
     gateway.mode = 'hang'; // a slow Temporal does not hold the answer back
@@ -93,7 +93,7 @@ describe('Holvi API', () => {
   });
 
   it('answers 503, never ok, when Temporal cannot take the signal', async () => {
-    const app = await buildApp({ config, pool, temporal: recordingGateway({ fail: true }) });
+    const app = await buildApp({ config, pool, sync: recordingSyncClient({ fail: true }) });
     const response = await app.inject({ url: '/expenzy/webhook/' });
     expect(response.statusCode).toBe(503);
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503);
@@ -102,8 +102,8 @@ describe('Holvi API', () => {
 
   it('answers 503 against a real client whose Temporal server is not there', async () => {
     const deadAddress = `127.0.0.1:${await freePort()}`;
-    const temporal = createTemporalGateway(loadConfig({ TEMPORAL_ADDRESS: deadAddress }));
-    const app = await buildApp({ config, pool, temporal });
+    const temporal = createSyncClient(loadConfig({ TEMPORAL_ADDRESS: deadAddress }));
+    const app = await buildApp({ config, pool, sync: temporal });
     const started = Date.now();
     expect((await app.inject({ url: '/expenzy/webhook/' })).statusCode).toBe(503);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -113,7 +113,7 @@ describe('Holvi API', () => {
   });
 
   it('counts payouts as plain text, and reports health', async () => {
-    const app = await buildApp({ config, pool, temporal: recordingGateway() });
+    const app = await buildApp({ config, pool, sync: recordingSyncClient() });
     await pool.query(
       `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
        VALUES (gen_random_uuid(), now(), '1.00', 'A'), (gen_random_uuid(), now(), '2.00', 'B')`,
@@ -127,7 +127,7 @@ describe('Holvi API', () => {
   });
 
   it('does not echo unknown paths or input back', async () => {
-    const app = await buildApp({ config, pool, temporal: recordingGateway() });
+    const app = await buildApp({ config, pool, sync: recordingSyncClient() });
     const response = await app.inject({ url: '/<script>alert(1)</script>' });
     expect(response.statusCode).toBe(404);
     expect(response.body).not.toContain('script');
@@ -152,8 +152,8 @@ describe('Holvi API', () => {
       ['right header', { 'x-webhook-token': 's3cret-token' }, '/expenzy/webhook/', 200],
       ['right query', {}, '/expenzy/webhook/?token=s3cret-token', 200],
     ])('%s token -> %i', async (_name, headers, url, status) => {
-      const temporal = recordingGateway();
-      const app = await buildApp({ config: secured, pool, temporal });
+      const temporal = recordingSyncClient();
+      const app = await buildApp({ config: secured, pool, sync: temporal });
       const response = await app.inject({ url, headers });
       expect(response.statusCode).toBe(status);
       expect(temporal.signals).toBe(status === 200 ? 1 : 0);
@@ -167,7 +167,7 @@ describe('Holvi API', () => {
     const app = await buildApp({
       config: { EXPENZY_WEBHOOK_TOKEN: 's3cret-token', WEBHOOK_RATE_LIMIT_PER_MINUTE: 1000 },
       pool,
-      temporal: recordingGateway(),
+      sync: recordingSyncClient(),
       logger,
     });
     await app.inject({ url: '/expenzy/webhook/?token=s3cret-token' });
@@ -181,7 +181,7 @@ describe('Holvi API', () => {
     const app = await buildApp({
       config: { ...config, WEBHOOK_RATE_LIMIT_PER_MINUTE: 3 },
       pool,
-      temporal: recordingGateway(),
+      sync: recordingSyncClient(),
     });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await app.inject({ url: '/expenzy/webhook/' })).statusCode);
@@ -190,7 +190,7 @@ describe('Holvi API', () => {
   });
 
   it('exposes webhook and signal metrics', async () => {
-    const app = await buildApp({ config, pool, temporal: recordingGateway() });
+    const app = await buildApp({ config, pool, sync: recordingSyncClient() });
     await app.inject({ url: '/expenzy/webhook/' });
     const metrics = (await app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/holvi_webhooks_received_total\{result="ok"\} 1/);

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
-import type { TemporalGateway } from '../src/api/temporal-gateway.js';
+import type { SyncClient } from '../src/temporal/sync-client.js';
 
 // /readyz as Kubernetes uses it: an API pod stays ready through a short Temporal outage (it still
 // acknowledges webhooks and sends their signal when Temporal is back), not through a long one.
@@ -15,7 +15,7 @@ function fakes(options: { database?: boolean } = {}) {
       return { rows: [] };
     },
   } as unknown as pg.Pool;
-  const temporal: TemporalGateway = {
+  const temporal: SyncClient = {
     requestSync: async () => undefined,
     healthy: async () => state.temporal,
     close: async () => undefined,
@@ -32,7 +32,7 @@ const config = {
 describe('/readyz', () => {
   it('stays ready while Temporal has been away less than READY_TEMPORAL_GRACE, then not', async () => {
     const { state, pool, temporal } = fakes();
-    const app = await buildApp({ config, pool, temporal, clock: () => state.now });
+    const app = await buildApp({ config, pool, sync: temporal, clock: () => state.now });
     const ready = async () => (await app.inject({ url: '/readyz' })).statusCode;
 
     expect(await ready()).toBe(200);
@@ -52,7 +52,7 @@ describe('/readyz', () => {
   it('is not ready before Temporal was ever reached', async () => {
     const { state, pool, temporal } = fakes();
     state.temporal = false;
-    const app = await buildApp({ config, pool, temporal, clock: () => state.now });
+    const app = await buildApp({ config, pool, sync: temporal, clock: () => state.now });
     const response = await app.inject({ url: '/readyz' });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toEqual({ database: true, temporal: false });
@@ -61,7 +61,7 @@ describe('/readyz', () => {
 
   it('is not ready without the database, whatever Temporal says', async () => {
     const { state, pool, temporal } = fakes({ database: false });
-    const app = await buildApp({ config, pool, temporal, clock: () => state.now });
+    const app = await buildApp({ config, pool, sync: temporal, clock: () => state.now });
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503);
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     await app.close();

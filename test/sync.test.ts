@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { malformedKinds } from '../expenzy/knobs.js';
 import { PartnerUnavailableError } from '../src/partner/errors.js';
 import { workerSettingsSignal } from '../src/workflows/sync-contract.js';
-import { announceWorker } from '../src/temporal/request-sync.js';
+import { announceWorker } from '../src/temporal/sync-client.js';
 import { MAX_HISTORY_EVENTS } from '../src/workflows/expenzy-sync.js';
 import { startSyncStack, type SyncStack } from './support/sync-stack.js';
 

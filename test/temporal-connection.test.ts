@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTemporalGateway } from '../src/api/temporal-gateway.js';
+import { createSyncClient } from '../src/temporal/sync-client.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { freePort } from './support/free-port.js';
 
@@ -49,7 +49,7 @@ describe('the Temporal connection from a temporal.toml profile', () => {
       profile: 'ci',
     });
 
-    const gateway = createTemporalGateway(config);
+    const gateway = createSyncClient(config);
     expect(await gateway.healthy()).toBe(true);
     await gateway.close();
 
@@ -204,7 +204,7 @@ describe('the Temporal connection over mutual TLS', () => {
     expect(config.temporal.describe).toMatchObject({ address: frontAddress, tls: true, apiKey: false });
     const native = await NativeConnection.connect(config.temporal.connectionOptions);
     await native.close();
-    const gateway = createTemporalGateway(config);
+    const gateway = createSyncClient(config);
     expect(await gateway.healthy()).toBe(true);
     await gateway.close();
   });
@@ -215,7 +215,7 @@ describe('the Temporal connection over mutual TLS', () => {
       TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.pem'),
       TEMPORAL_TLS_SERVER_NAME: 'temporal.test',
     });
-    const gateway = createTemporalGateway(config);
+    const gateway = createSyncClient(config);
     expect(await gateway.healthy()).toBe(false);
     await gateway.close();
   });

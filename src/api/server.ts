@@ -2,8 +2,8 @@ import { loadConfig } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { requireCurrentSchemaOrExit } from '../db/schema-version.js';
 import { createLogger } from '../logger.js';
+import { createSyncClient } from '../temporal/sync-client.js';
 import { buildApp } from './app.js';
-import { createTemporalGateway } from './temporal-gateway.js';
 
 const config = loadConfig();
 const logger = createLogger('holvi-api', config.LOG_LEVEL);
@@ -11,10 +11,10 @@ const logger = createLogger('holvi-api', config.LOG_LEVEL);
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE, logger);
 await requireCurrentSchemaOrExit(pool, logger);
 logger.info({ temporal: config.temporal.describe }, 'Temporal connection');
-const temporal = createTemporalGateway(config);
-const app = await buildApp({ config, pool, temporal, logger });
+const sync = createSyncClient(config);
+const app = await buildApp({ config, pool, sync, logger });
 app.addHook('onClose', async () => {
-  await temporal.close();
+  await sync.close();
   await pool.end();
 });
 

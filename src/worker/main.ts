@@ -8,7 +8,7 @@ import { createLogger } from '../logger.js';
 import { createSyncMetrics } from '../metrics/sync-metrics.js';
 import { expenzyClientFromConfig } from '../partner/expenzy-client.js';
 import { SyncFence } from '../fence/sync-fence.js';
-import { announceWorker } from '../temporal/request-sync.js';
+import { announceWorker } from '../temporal/sync-client.js';
 import { activityDependencies, createSyncWorker } from './create-worker.js';
 import { installRuntime } from './runtime.js';
 import { startMetricsServer } from './metrics-server.js';

@@ -13,7 +13,7 @@ import { buildExpenzyApp } from '../../expenzy/app.js';
 import { migrateExpenzy } from '../../expenzy/db.js';
 import { Knobs, type KnobSettings } from '../../expenzy/knobs.js';
 import { buildApp } from '../../src/api/app.js';
-import { createTemporalGateway } from '../../src/api/temporal-gateway.js';
+import { createSyncClient } from '../../src/temporal/sync-client.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { expenzyClientFromConfig, type ExpenzyClient } from '../../src/partner/expenzy-client.js';
 import { statusQuery, type SyncStatus } from '../../src/workflows/sync-contract.js';
@@ -90,8 +90,8 @@ export async function startSyncStack(options: SyncStackOptions = {}): Promise<Sy
   const holviPool = testPool(holvi.appUrl, 10);
   const partner = expenzyClientFromConfig(config);
   const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }) });
-  const temporal = createTemporalGateway(config);
-  const api = await buildApp({ config, pool: holviPool, temporal });
+  const temporal = createSyncClient(config);
+  const api = await buildApp({ config, pool: holviPool, sync: temporal });
   const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
 
   let worker:

@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 
 /** Prometheus metrics of the API process (the worker serves the sync's and the SDK's). */
-export default async function metricsRoutes(app: FastifyInstance) {
+export const metricsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/metrics', async (_request, reply) =>
     reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics()),
   );
-}
+};

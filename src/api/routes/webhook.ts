@@ -1,5 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { tokenMatches } from '../webhook-token.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface WebhookOptions {
+  /** EXPENZY_WEBHOOK_TOKEN: when set, a webhook without it is refused. */
+  token: string | undefined;
+  /** WEBHOOK_RATE_LIMIT_PER_MINUTE, per client address. */
+  perMinute: number;
+}
 
 const querystring = {
   type: 'object',
@@ -18,9 +25,7 @@ type WebhookRequest = FastifyRequest<{ Querystring: { token?: string } }>;
  * 200 `ok` at once and the signal follows (retried until accepted; the reconciliation pass covers
  * an API that dies first); once signals fail, a webhook waits for one and gets 503 if it fails.
  */
-export default async function webhookRoutes(app: FastifyInstance) {
-  const { EXPENZY_WEBHOOK_TOKEN: token, WEBHOOK_RATE_LIMIT_PER_MINUTE: perMinute } = app.deps.config;
-
+export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, { token, perMinute }) => {
   const handler = async (request: WebhookRequest, reply: FastifyReply) => {
     if (token !== undefined) {
       const given = (request.headers['x-webhook-token'] as string | undefined) ?? request.query.token;
@@ -47,4 +52,14 @@ export default async function webhookRoutes(app: FastifyInstance) {
     config: { rateLimit: { max: perMinute, timeWindow: '1 minute' } },
     handler,
   });
+};
+
+/**
+ * Checks the optional shared secret in constant time. Hashing both sides first gives equal
+ * lengths, so neither the content nor the length of the expected token leaks through timing.
+ */
+export function tokenMatches(expected: string, given: string | undefined): boolean {
+  if (given === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(expected), digest(given));
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { announceWorker, requestSync, type SyncTarget } from '../src/temporal/request-sync.js';
+import { announceWorker, requestSync, type SyncTarget } from '../src/temporal/sync-client.js';
 
 describe('requestSync on the real Temporal dev server', () => {
   let client: Client;

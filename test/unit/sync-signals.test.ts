@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SignalCoalescer } from '../../src/api/signal-coalescer.js';
+import { SignalCoalescer } from '../../src/api/plugins/sync-signals.js';
 
 /** A send() whose calls are recorded and settled by hand. */
 function controlledSend() {

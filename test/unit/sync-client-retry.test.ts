@@ -1,6 +1,6 @@
 import type { GrpcRetryOptions } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { signalRetryOptions } from '../../src/temporal/signal-retry.js';
+import { signalRetryOptions } from '../../src/temporal/sync-client.js';
 
 type Status = Parameters<GrpcRetryOptions['delayFunction']>[1];
 const status = (code: number, details: string) => ({ code, details, metadata: {} }) as unknown as Status;

@@ -1,3 +1,50 @@
+import fp from 'fastify-plugin';
+import type { SyncClient } from '../../temporal/sync-client.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Hands a webhook's "payouts may be waiting" to the sync, coalesced (below). */
+    syncSignals: SignalCoalescer;
+  }
+}
+
+export interface SyncSignalsOptions {
+  client: Pick<SyncClient, 'requestSync'>;
+  /** SIGNAL_MIN_INTERVAL. */
+  minIntervalMs: number;
+}
+
+/**
+ * The webhook's way to Temporal: one coalescer per app, whose signals are signal-with-start
+ * calls of the sync client, counted and timed in the app's metrics. Before the app closes (and
+ * the caller closes the client), the signals acknowledged webhooks asked for are sent.
+ */
+export const syncSignalsPlugin = fp<SyncSignalsOptions>(
+  async (app, { client, minIntervalMs }) => {
+    const { signalsSent, signalSeconds } = app.metrics;
+    const send = async () => {
+      const stopTimer = signalSeconds.startTimer();
+      try {
+        await client.requestSync();
+        signalsSent.inc({ result: 'ok' });
+      } catch (error) {
+        signalsSent.inc({ result: 'error' });
+        throw error;
+      } finally {
+        stopTimer();
+      }
+    };
+    const coalescer = new SignalCoalescer(send, {
+      minIntervalMs,
+      onBackgroundFailure: (error, retryInMs) =>
+        app.log.warn({ err: error, retryInMs }, 'signal for acknowledged webhooks failed; sending it again'),
+    });
+    app.decorate('syncSignals', coalescer);
+    app.addHook('preClose', () => coalescer.close());
+  },
+  { name: 'sync-signals', dependencies: ['metrics'] },
+);
+
 export interface SignalCoalescerOptions {
   /** Least time between the starts of two signals. */
   minIntervalMs?: number;
