@@ -9,8 +9,8 @@ import { temporalConnectionFromEnv, type TemporalConnection } from './temporal/c
  */
 /**
  * Durations in the `ms` package's forms, the ones Temporal's own options take: `500ms`, `100 ms`,
- * `30s`, `2m`, `1h`, `24h`, `1d`. A bare number other than 0 is refused: it used to mean seconds
- * here and means milliseconds to `ms`, so a unit removes the doubt.
+ * `30s`, `2m`, `1h`, `24h`, `1d`. A bare number other than 0 is refused: a reader cannot tell
+ * seconds from milliseconds, so a unit removes the doubt.
  */
 const duration = (fallbackMs: number, bounds: { minMs?: number; maxMs?: number } = {}) =>
   z
@@ -103,9 +103,9 @@ const schema = z
     HOLVI_API_PORT: int(5002, 0, 65_535),
     WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),
     /**
-     * Least time between two signals to the sync. Every signal costs the workflow a task; spacing
-     * them took the stream benchmark's p99 create→recorded from 2.4 s to 0.2 s at 50 payouts/s,
-     * for at most this much more wait on a webhook's answer (bench/README.md).
+     * Least time between two signals to the sync. Every signal costs the workflow a task, and a
+     * task spent on a signal is one not spent on a pass: spaced signals keep a steady stream of
+     * webhooks from slowing the passes, for at most this much more wait on a webhook's answer.
      */
     SIGNAL_MIN_INTERVAL: duration(100),
     /** How long /readyz stays ready while Temporal does not answer (routes/health.ts says why). */

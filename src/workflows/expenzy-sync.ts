@@ -192,11 +192,11 @@ async function runPass(counters: SyncCounters, status: SyncStatus, resume?: Open
 /**
  * What the whole pass leaves to the next one, when its last chunk says: that chunk sends again,
  * from new lists, what the pass's earlier chunks got no verdict for, and counts what is still left
- * (src/fence/resend-rounds.ts). Undefined for any other chunk, and for an attempt of the earlier version.
+ * (src/fence/resend-rounds.ts). Undefined for any other chunk, and for a result without `resent`.
  */
 function passLeftAfter(range: PassRange, marked: MarkResult): number | undefined {
   if (range.fromSeq !== 0 || marked.resent === undefined) return undefined;
-  // Added after runs were recorded without it: patched() keeps their replay deterministic.
+  // patched(): a history whose workflow did not take this count replays as it ran.
   return patched('last-chunk-counts-the-pass') ? marked.retryLater : undefined;
 }
 
@@ -252,6 +252,6 @@ function endPass(
 
 function runIsFull(status: SyncStatus): boolean {
   if (status.runPasses >= MAX_PASSES_PER_RUN || workflowInfo().continueAsNewSuggested) return true;
-  // Added after runs were recorded without it: patched() keeps their replay deterministic.
+  // patched(): a history whose workflow did not take this count replays as it ran.
   return patched('bound-history-length') && workflowInfo().historyLength >= MAX_HISTORY_EVENTS;
 }

@@ -59,7 +59,7 @@ export interface PassRange extends PassRef {
 
 export interface RecordResult {
   inserted: number;
-  /** Refused by PostgreSQL, kept in holvi_rejected_payout instead (absent in older histories). */
+  /** Refused by PostgreSQL, kept in holvi_rejected_payout instead (optional: not every recorded result has it). */
   refused?: number;
 }
 
