@@ -27,6 +27,23 @@ const CLOSE_BRACKET = 0x5d;
 const COLON = 0x3a;
 const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
+/**
+ * Inside a JSON string, whether a byte closes it: an unescaped quote. Both scanners below follow
+ * strings this way, so that a bracket or a quote within one is never taken for syntax.
+ */
+class StringEnd {
+  private escaped = false;
+
+  closes(byte: number): boolean {
+    if (this.escaped) {
+      this.escaped = false;
+      return false;
+    }
+    if (byte === BACKSLASH) this.escaped = true;
+    return byte === QUOTE;
+  }
+}
+
 /** Where the splitter is in `[ entry , entry ]`. */
 type Place = 'before' | 'first' | 'entry' | 'after' | 'comma' | 'done';
 
@@ -43,7 +60,7 @@ export class ListSplitter {
   private place: Place = 'before';
   private depth = 0;
   private inString = false;
-  private escaped = false;
+  private readonly stringEnd = new StringEnd();
   private primitive = false;
   private parts: Buffer[] = [];
   private size = 0;
@@ -116,7 +133,6 @@ export class ListSplitter {
     this.place = 'entry';
     this.depth = 0;
     this.inString = false;
-    this.escaped = false;
     this.primitive = first !== OPEN_BRACE && first !== OPEN_BRACKET;
   }
 
@@ -125,9 +141,7 @@ export class ListSplitter {
     for (let at = from; at < chunk.length; at++) {
       const byte = chunk[at]!;
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (byte === BACKSLASH) this.escaped = true;
-        else if (byte === QUOTE) {
+        if (this.stringEnd.closes(byte)) {
           this.inString = false;
           if (this.primitive) return at + 1; // a string entry
         }
@@ -200,7 +214,7 @@ const MAX_ID_BYTES = 256;
 class TopLevelId {
   private depth = 0;
   private inString = false;
-  private escaped = false;
+  private readonly stringEnd = new StringEnd();
   /** What comes next among the object's own members. */
   private member: 'key' | 'colon' | 'value' | 'next' = 'key';
   private capture: { of: 'key' | 'id'; parts: Buffer[]; size: number; bound: number } | undefined;
@@ -212,9 +226,7 @@ class TopLevelId {
     for (let at = 0; at < chunk.length; at++) {
       const byte = chunk[at]!;
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (byte === BACKSLASH) this.escaped = true;
-        else if (byte === QUOTE) {
+        if (this.stringEnd.closes(byte)) {
           this.inString = false;
           if (this.capture) this.captured(chunk.subarray(from, at + 1));
           else if (this.depth === 1 && this.member === 'value') this.member = 'next';
