@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Payout } from '../partner/payout-parser.js';
 import { pgText } from './pg-text.js';
-import { refusalReason, rowRefusal } from './refusal.js';
+import { refusalReason, rowRefusal, type RowRefusal } from './refusal.js';
 
 /**
  * Every statement on Holvi's tables (`holvi_*`), so that the exactly-once rules read in one
@@ -136,14 +136,7 @@ export async function stagePayouts(
        ON CONFLICT DO NOTHING
      )
      SELECT refused_uuid::text AS expenzy_uuid, raw_sha256, reason FROM refused`,
-    [
-      passId,
-      firstSeq,
-      payouts.map((p) => p.expenzyId),
-      payouts.map((p) => p.createTime),
-      payouts.map((p) => p.amount),
-      payouts.map((p) => p.recipient),
-    ],
+    [passId, firstSeq, ...columns(payouts, 'expenzyId', 'createTime', 'amount', 'recipient')],
   );
   return rows.map((row) => ({
     expenzyUuid: row.expenzy_uuid,
@@ -173,15 +166,7 @@ export async function stageRejected(
        FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[])
             WITH ORDINALITY AS u(sha, id, uid, raw, reason, ord)
      ON CONFLICT DO NOTHING`,
-    [
-      passId,
-      firstSeq,
-      rejected.map((r) => r.rawSha256),
-      rejected.map((r) => r.expenzyId),
-      rejected.map((r) => r.expenzyUuid),
-      rejected.map((r) => r.rawJson),
-      rejected.map((r) => r.reason),
-    ],
+    [passId, firstSeq, ...columns(rejected, 'rawSha256', 'expenzyId', 'expenzyUuid', 'rawJson', 'reason')],
   );
 }
 
@@ -299,21 +284,20 @@ export async function recordStaged(
       ORDER BY seq DESC`,
     [passId, fromSeq, toSeq],
   );
-  const recorded: RecordedRange = { inserted: 0, refused: [] };
-  for (const { seq, expenzy_uuid: expenzyUuid } of rows) {
-    try {
-      const { rowCount } = await db.query(RECORD_STAGED, [passId, seq, seq + 1]);
-      recorded.inserted += rowCount ?? 0;
-    } catch (error) {
-      const refusal = rowRefusal(error);
-      if (!refusal) throw error;
+  const refused: RecordedRange['refused'] = [];
+  const inserted = await rowByRow(
+    db,
+    RECORD_STAGED,
+    passId,
+    rows,
+    async ({ seq, expenzy_uuid: expenzyUuid }, refusal) => {
       const reason = refusalReason(refusal, 'to record it');
       await keepRefusedPayout(db, passId, seq, reason);
-      recorded.refused.push({ expenzyUuid, reason });
-    }
-    onRow();
-  }
-  return recorded;
+      refused.push({ expenzyUuid, reason });
+    },
+    onRow,
+  );
+  return { inserted, refused };
 }
 
 /**
@@ -540,28 +524,20 @@ async function keepRejected(
     'SELECT seq FROM holvi_pass_rejected WHERE pass_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq',
     [passId, fromSeq, toSeq],
   );
-  const result = { kept: 0, keptAsText: 0 };
-  for (const { seq } of rows) {
-    try {
-      const { rowCount } = await db.query(KEEP_REJECTED, [passId, seq, seq + 1]);
-      result.kept += rowCount ?? 0;
-    } catch (error) {
-      const refusal = rowRefusal(error);
-      if (!refusal) throw error;
-      const { rowCount } = await db.query(
-        `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason)
+  let keptAsText = 0;
+  const kept = await rowByRow(db, KEEP_REJECTED, passId, rows, async ({ seq }, refusal) => {
+    const { rowCount } = await db.query(
+      `INSERT INTO holvi_rejected_payout (raw_sha256, expenzy_id, raw, reason)
          SELECT raw_sha256, expenzy_id, to_jsonb(raw_json), reason || '; ' || $3
            FROM holvi_pass_rejected s
           WHERE pass_id = $1 AND seq = $2
             AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
          ON CONFLICT (raw_sha256) DO NOTHING`,
-        [passId, seq, refusalReason(refusal, 'its raw JSON as jsonb, kept as a string')],
-      );
-      result.kept += rowCount ?? 0;
-      result.keptAsText += rowCount ?? 0;
-    }
-  }
-  return result;
+      [passId, seq, refusalReason(refusal, 'its raw JSON as jsonb, kept as a string')],
+    );
+    keptAsText += rowCount ?? 0;
+  });
+  return { kept: kept + keptAsText, keptAsText };
 }
 
 /** The partner's answer to `error`: set, or refused for good with the reason. */
@@ -585,4 +561,37 @@ export async function recordQuarantineOutcomes(
 export async function countReceived(db: Db): Promise<string> {
   const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM holvi_received_payout');
   return rows[0]?.count ?? '0';
+}
+
+/** One array per field, in the order named: the parameters of an `unnest($n::type[], …)` insert. */
+function columns<T, K extends keyof T>(rows: T[], ...keys: K[]): T[K][][] {
+  return keys.map((key) => rows.map((row) => row[key]));
+}
+
+/**
+ * A range statement ($1 pass, $2 and $3 the seq range) run again one row at a time, in the
+ * order of `rows`: a row PostgreSQL refuses goes to `refused`, the others are stored. Returns
+ * the rows the statements stored.
+ */
+async function rowByRow<R extends { seq: number }>(
+  db: Db,
+  statement: string,
+  passId: number,
+  rows: R[],
+  refused: (row: R, refusal: RowRefusal) => Promise<void>,
+  onRow: () => void = () => {},
+): Promise<number> {
+  let stored = 0;
+  for (const row of rows) {
+    try {
+      const { rowCount } = await db.query(statement, [passId, row.seq, row.seq + 1]);
+      stored += rowCount ?? 0;
+    } catch (error) {
+      const refusal = rowRefusal(error);
+      if (!refusal) throw error;
+      await refused(row, refusal);
+    }
+    onRow();
+  }
+  return stored;
 }

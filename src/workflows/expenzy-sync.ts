@@ -155,38 +155,65 @@ async function runPass(counters: SyncCounters, status: SyncStatus, resume?: Open
   }
 
   const { plan } = pass;
-  while (pass.payoutChunksDone < chunkCount(plan.payoutSeqEnd, plan.chunkSize)) {
-    if (runIsFull(status)) return { more: true, open: pass, failedWhole: false };
-    const range = oldestChunk(plan, plan.payoutSeqEnd, pass.payoutChunksDone);
-    const marked = await orLeaveToNextPass(MarkProcessing(range), range.toSeq - range.fromSeq);
-    pass.payoutChunksDone++;
-    if (!marked || marked.fenceMoved) {
-      pass.retryLater++;
-      break;
-    }
-    counters.marked += marked.marked;
-    pass.progressed ||= marked.marked > 0;
-    pass.retryLater = passLeftAfter(range, marked) ?? pass.retryLater + marked.retryLater;
-    if (marked.refused > 0)
-      log.warn('payouts the partner refused to mark', { refused: marked.refusedSample });
-  }
-  while (pass.rejectedChunksDone < chunkCount(plan.rejectedSeqEnd, plan.chunkSize)) {
-    if (runIsFull(status)) return { more: true, open: pass, failedWhole: false };
-    const range = oldestChunk(plan, plan.rejectedSeqEnd, pass.rejectedChunksDone);
-    const quarantined = await orLeaveToNextPass(QuarantinePayouts(range), range.toSeq - range.fromSeq);
-    pass.rejectedChunksDone++;
-    if (!quarantined || quarantined.fenceMoved) {
-      pass.retryLater++;
-      break;
-    }
-    counters.rejected += quarantined.quarantined;
-    pass.progressed ||= quarantined.quarantined + quarantined.setToError > 0;
-    pass.retryLater += quarantined.retryLater;
-  }
+  const marking = await eachChunk(
+    pass,
+    'payoutChunksDone',
+    plan.payoutSeqEnd,
+    status,
+    MarkProcessing,
+    (marked, range) => {
+      counters.marked += marked.marked;
+      pass.progressed ||= marked.marked > 0;
+      pass.retryLater = passLeftAfter(range, marked) ?? pass.retryLater + marked.retryLater;
+      if (marked.refused > 0)
+        log.warn('payouts the partner refused to mark', { refused: marked.refusedSample });
+    },
+  );
+  if (marking === 'run full') return { more: true, open: pass, failedWhole: false };
+  const quarantine = await eachChunk(
+    pass,
+    'rejectedChunksDone',
+    plan.rejectedSeqEnd,
+    status,
+    QuarantinePayouts,
+    (quarantined) => {
+      counters.rejected += quarantined.quarantined;
+      pass.progressed ||= quarantined.quarantined + quarantined.setToError > 0;
+      pass.retryLater += quarantined.retryLater;
+    },
+  );
+  if (quarantine === 'run full') return { more: true, open: pass, failedWhole: false };
   return endPass(counters, status, plan.payouts, {
     more: pass.retryLater > 0 && pass.progressed,
     failedWhole: pass.retryLater > 0 && !pass.progressed,
   });
+}
+
+/**
+ * Runs the pass's chunks of one kind (`done` counts them), oldest first, from where it got to.
+ * A chunk whose call failed for good, or that found the fence moved, ends them: the next pass
+ * lists again. 'run full' when the run must continue as new first (the pass stays open).
+ */
+async function eachChunk<R extends { fenceMoved: boolean }>(
+  pass: OpenPass,
+  done: 'payoutChunksDone' | 'rejectedChunksDone',
+  seqEnd: number,
+  status: SyncStatus,
+  step: (range: PassRange) => Promise<R>,
+  take: (result: R, range: PassRange) => void,
+): Promise<'run full' | 'ended'> {
+  while (pass[done] < chunkCount(seqEnd, pass.plan.chunkSize)) {
+    if (runIsFull(status)) return 'run full';
+    const range = oldestChunk(pass.plan, seqEnd, pass[done]);
+    const result = await orLeaveToNextPass(step(range), range.toSeq - range.fromSeq);
+    pass[done]++;
+    if (!result || result.fenceMoved) {
+      pass.retryLater++;
+      break;
+    }
+    take(result, range);
+  }
+  return 'ended';
 }
 
 /**
