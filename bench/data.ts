@@ -59,6 +59,18 @@ export async function createThroughSimulator(expenzyUrl: string, count: number):
 }
 
 /** PostgreSQL's clock, in epoch milliseconds (fractional). */
+/** Empties both sides: Holvi's tables (as their owner; the service role may not) and Expenzy's. */
+export async function emptyBothSides(holviOwner: pg.Pool, expenzyOwner: pg.Pool): Promise<void> {
+  // Every holvi_ table but the fence's row and the migrations' bookkeeping, then fresh statistics:
+  // each run starts from the same database, whatever ran before it.
+  await holviOwner.query(
+    `TRUNCATE holvi_received_payout, holvi_rejected_payout, holvi_sync_pass, holvi_pass_payout,
+              holvi_pass_rejected, holvi_pass_settle RESTART IDENTITY`,
+  );
+  await holviOwner.query('ANALYZE');
+  await expenzyOwner.query('TRUNCATE expenzy_transaction');
+}
+
 export async function pgNow(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query<{ ms: string }>(
     'SELECT (extract(epoch from clock_timestamp()) * 1000)::text AS ms',

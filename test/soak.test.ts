@@ -19,7 +19,7 @@ const log: string[] = [];
 function ports() {
   const base = Number(process.env.SOAK_PORT_BASE);
   const postgres = Number(process.env.SOAK_PG_PORT);
-  return base > 0 && postgres > 0 ? { ports: { base, postgres } } : {};
+  return base > 0 && postgres > 0 ? { portBand: { base, postgres } } : {};
 }
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../config/ports.js';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../tools/stack/ports.js';
 import { temporalBinary } from './support/temporal-dev-server.js';
 
 // scripts/stack.sh with the one service it runs without the rest of the project: a Temporal dev

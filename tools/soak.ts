@@ -87,7 +87,7 @@ async function main(): Promise<number> {
   const chaos = await ChaosRunner.start({
     scale: 'small',
     log,
-    ...(portBase !== null && pgPort !== null ? { ports: { base: portBase, postgres: pgPort } } : {}),
+    ...(portBase !== null && pgPort !== null ? { portBand: { base: portBase, postgres: pgPort } } : {}),
   });
   // The services run in sessions of their own: a Ctrl-C reaches only this process, which must
   // stop them.

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KnobPatch, KnobSettings } from '../../expenzy/knobs.js';
 import { callJson, SYNC_TASK_QUEUE, SYNC_WORKFLOW_ID, type StackClients } from './clients.js';
 import { floodWebhooks, type FloodResult } from './flood.js';
-import type { Service, Stack, WorkerService } from './stack.js';
+import type { Service, Stack, WorkerService } from '../stack/stack.js';
 
 /**
  * The fault injectors: the partner's knobs and outage (the simulator's admin routes), and the

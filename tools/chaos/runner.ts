@@ -13,7 +13,7 @@ import type { Check, Scale, Scenario, ScenarioContext, Sizes } from './scenario.
 
 export type { Check } from './scenario.js';
 import { RECONCILE_INTERVAL_SECONDS, sizesFor } from './sizes.js';
-import { Stack, type StackOptions } from './stack.js';
+import { Stack, type StackOptions } from '../stack/stack.js';
 import { ScenarioWatch } from './watch.js';
 
 /**
@@ -54,8 +54,8 @@ export interface RunnerOptions {
   env?: Record<string, string>;
   /** Overrides for the sizes of `scale`. */
   sizes?: Partial<Sizes>;
-  /** Ports from fixed bases rather than random free ones (StackOptions.ports). */
-  ports?: StackOptions['ports'];
+  /** Ports from fixed bases rather than random free ones. */
+  portBand?: StackOptions['portBand'];
 }
 
 /** The stack's settings for chaos: frequent reconciliation, a partner that only fails when told. */
@@ -78,10 +78,10 @@ export class ChaosRunner {
   /** Starts an isolated stack (temporary STACK_DIR, free ports) and connects to it. */
   static async start(options: RunnerOptions): Promise<ChaosRunner> {
     const log = options.log ?? (() => {});
-    const stack = await Stack.isolated({
+    const stack = await Stack.create({
       env: { ...stackEnvironment, ...options.env },
       log,
-      ...(options.ports ? { ports: options.ports } : {}),
+      ...(options.portBand ? { portBand: options.portBand } : {}),
     });
     log(`stack in ${stack.addresses.stackDir} (logs: ${stack.addresses.stackDir}/logs)`);
     try {

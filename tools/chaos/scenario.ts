@@ -3,7 +3,7 @@ import type { StackClients } from './clients.js';
 import type { Convergence } from './converge.js';
 import type { Faults } from './faults.js';
 import type { Production, ProductionOptions } from './produce.js';
-import type { Stack } from './stack.js';
+import type { Stack } from '../stack/stack.js';
 
 export type Scale = 'small' | 'full';
 

@@ -6,7 +6,7 @@ import { reportOnce, type Convergence } from './converge.js';
 import type { FaultRecord } from './faults.js';
 import { activityTimeoutsSince } from './history.js';
 import type { Check } from './scenario.js';
-import type { Stack } from './stack.js';
+import type { Stack } from '../stack/stack.js';
 
 type Figures = Record<string, number | string>;
 

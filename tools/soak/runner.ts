@@ -3,7 +3,7 @@ import { reportOnce } from '../chaos/converge.js';
 import { accountForMalformed } from '../chaos/quarantine.js';
 import type { ChaosRunner } from '../chaos/runner.js';
 import { RECONCILE_INTERVAL_SECONDS } from '../chaos/sizes.js';
-import type { WorkerService } from '../chaos/stack.js';
+import type { WorkerService } from '../stack/stack.js';
 import type { Report } from '../report.js';
 import { Invariants, type Phase, type Violation } from './invariants.js';
 import { SteadyProducer, type ProducerTotals } from './producer.js';
