@@ -70,7 +70,7 @@ load: ## 10000 payouts, 100 webhooks at once, 0.02 s apart
 
 report: ## compare Holvi's payouts with Expenzy's (exit status 0 when consistent)
 	@$(INSTALL) >&2
-	npx tsx tools/report-cli.ts
+	npx tsx tools/report/cli.ts
 
 demo: ## install, start the stack, make 300 payouts, wait for a clean report; leaves the stack up
 	bash scripts/demo.sh

@@ -1,9 +1,7 @@
 import type pg from 'pg';
 import { randomAmount, randomRecipient } from '../expenzy/generate.js';
 import { seededRandom, type Random } from '../expenzy/random.js';
-import { comparePayouts } from '../tools/report-compare.js';
-import { loadExpenzy, loadHolvi } from '../tools/report-load.js';
-import { reportFrom } from '../tools/report.js';
+import { comparePayouts, loadExpenzy, loadHolvi, reportFrom } from '../tools/report/index.js';
 
 /** The bench's reads and writes of both databases. Every time is PostgreSQL's clock (one cluster). */
 

@@ -33,7 +33,7 @@ const settingsReadIn: Record<string, string[]> = {
   migrate: ['src/config.ts'],
   worker: ['src/config.ts'],
   api: ['src/config.ts'],
-  tools: ['tools/report-cli.ts', 'expenzy/producer-options.ts'],
+  tools: ['tools/report/cli.ts', 'expenzy/producer-options.ts'],
 };
 
 /**

@@ -122,7 +122,7 @@ describe('the production build (dist/)', () => {
       'dist/src/worker/main.js',
       'dist/src/db/migrate-cli.js',
       'dist/expenzy/server.js',
-      'dist/tools/report-cli.js',
+      'dist/tools/report/cli.js',
       'dist/tools/replay.js',
       'dist/workflow-bundle.js',
     ]) {

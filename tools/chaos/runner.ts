@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import { callJson, connectClients, readCounter, type StackClients } from './clients.js';
 import { waitForConvergence, type Convergence } from './converge.js';
 import { Faults, summarizeFaults, type FaultRecord } from './faults.js';

@@ -1,4 +1,4 @@
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import type { StackClients } from './clients.js';
 import type { Convergence } from './converge.js';
 import type { Faults } from './faults.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import { ApiLogWindow } from './api-log.js';
 import { readCounter, SYNC_WORKFLOW_ID, type StackClients } from './clients.js';
 import { reportOnce, type Convergence } from './converge.js';

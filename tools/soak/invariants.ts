@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackClients } from '../chaos/clients.js';
 import { accountForMalformed } from '../chaos/quarantine.js';
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 
 /**
  * The soak's invariants. At every moment, faults or not: no payout updated twice at the partner

@@ -4,7 +4,7 @@ import { accountForMalformed } from '../chaos/quarantine.js';
 import type { ChaosRunner } from '../chaos/runner.js';
 import { RECONCILE_INTERVAL_SECONDS } from '../chaos/sizes.js';
 import type { WorkerService } from '../stack/stack.js';
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import { Invariants, type Phase, type Violation } from './invariants.js';
 import { SteadyProducer, type ProducerTotals } from './producer.js';
 import { resourceOf, type SoakAction, type SoakSchedule } from './schedule.js';
