@@ -91,11 +91,11 @@ lint: ## eslint, prettier --check, tsc --noEmit
 
 chaos: ## kill and restart services under load, then check the report
 	$(INSTALL)
-	npx tsx tools/chaos.ts
+	npx tsx tools/chaos/cli.ts
 
 soak: ## make soak seed=S minutes=M: seeded random faults under a steady producer, invariants checked (exit 1 on a violation)
 	$(INSTALL)
-	npx tsx tools/soak.ts $(if $(seed),--seed $(seed)) $(if $(minutes),--minutes $(minutes))
+	npx tsx tools/soak/cli.ts $(if $(seed),--seed $(seed)) $(if $(minutes),--minutes $(minutes))
 
 bench: ## measure throughput and latency
 	$(INSTALL)
