@@ -6,7 +6,9 @@ const knob = knobSettingsSchema.shape;
 const envRate = (fallback: number) => z.coerce.number().pipe(z.number().min(0).max(1)).default(fallback);
 
 const envSchema = z.object({
-  EXPENZY_DATABASE_URL: z.url().default(`postgres://expenzy:expenzy@127.0.0.1:${defaultPorts.postgres}/expenzy`),
+  EXPENZY_DATABASE_URL: z
+    .url()
+    .default(`postgres://expenzy:expenzy@127.0.0.1:${defaultPorts.postgres}/expenzy`),
   EXPENZY_HOST: z.string().min(1).default('127.0.0.1'),
   EXPENZY_PORT: z.coerce.number().int().min(0).max(65_535).default(defaultPorts.expenzy),
   EXPENZY_ADMIN_ENABLED: z.stringbool().default(false),

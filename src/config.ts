@@ -49,8 +49,7 @@ const dbUrl = (fallback: string) =>
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default(fallback);
 const port = (fallback: number, min = 0) => int(fallback, min, 65_535);
-const localDb = (role: string) =>
-  `postgres://${role}:${role}@127.0.0.1:${defaultPorts.postgres}/holvi`;
+const localDb = (role: string) => `postgres://${role}:${role}@127.0.0.1:${defaultPorts.postgres}/holvi`;
 const optionalSecret = z
   .string()
   .optional()
