@@ -6,67 +6,14 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { Stack } from '../tools/stack/stack.js';
 import { runCase, stopPipeline, type CaseSpec, type RunContext, type RunResult } from './cases.js';
-import { chartFor, formatMarkdown } from './figures.js';
+import { chartFor, formatMarkdown, thousands } from './figures.js';
 import { chartSvg, renderPng } from './chart.js';
 import type { BenchOptions, PipelineName } from './options.js';
-import { machine, type Machine } from './proc.js';
-import { maxFigures, medianFigures, minFigures, ratio, type Figures } from './stats.js';
-import { evaluateTargets, type TargetCheck } from './targets.js';
+import { machine } from './proc.js';
+import type { BenchResult, CaseResult } from './result.js';
+import { maxFigures, medianFigures, minFigures, ratio } from './stats.js';
+import { evaluateTargets } from './targets.js';
 import { terminateLeftovers } from './temporal-cost.js';
-
-export interface CaseResult {
-  id: string;
-  kind: CaseSpec['kind'];
-  title: string;
-  spec: CaseSpec;
-  /** Median of each figure over the repetitions, per pipeline. */
-  median: Partial<Record<PipelineName, Figures>>;
-  /** Smallest and largest value of each figure over the repetitions, per pipeline. */
-  min: Partial<Record<PipelineName, Figures>>;
-  max: Partial<Record<PipelineName, Figures>>;
-  /** Median CPU seconds per component, per pipeline. */
-  cpuSeconds: Partial<Record<PipelineName, Figures>>;
-  /** temporal / direct, figure by figure, on the medians. */
-  ratios: Record<string, number | null>;
-  /**
-   * Each pipeline's throughput (median payouts/s) ÷ the ceiling's (median payouts/s) in the
-   * same case; null without a ceiling run. In a stream case the producer sets the rate.
-   */
-  ofCeiling: Partial<Record<PipelineName, number | null>>;
-  consistent: boolean;
-  runs: RunResult[];
-}
-
-export interface BenchResult {
-  tool: 'expenzy-sync bench';
-  startedAt: string;
-  finishedAt: string;
-  machine: Machine;
-  loadAverageAtEnd: number[];
-  /** The code measured: HEAD, and whether the work tree had changes. */
-  git: { commit: string; dirty: boolean } | null;
-  options: Omit<BenchOptions, 'outDir' | 'stackDir'>;
-  /** The worker settings both pipelines ran with (src/config.ts, from the environment). */
-  settings: {
-    fetchBatchSize: number;
-    maxParallelCalls: number;
-    dbPoolSize: number;
-    reconcileIntervalMs: number;
-    signalMinIntervalMs: number;
-    failureRate: number;
-    drainFailureRate: number;
-    /** Calls in flight of the ceiling's client (= maxParallelCalls). */
-    ceilingParallelCalls: number;
-    seed: number;
-  };
-  cases: CaseResult[];
-  /** Runs that did not finish, with the reason; their case's medians leave them out. */
-  failures: { case: string; pipeline: PipelineName; repetition: number; error: string }[];
-  targets: TargetCheck[];
-}
-
-/** 100000 → "100,000". */
-export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 export function caseSpecs(options: BenchOptions): CaseSpec[] {
   const specs: CaseSpec[] = [];

@@ -1,11 +1,13 @@
-import { thousands, type BenchResult, type CaseResult } from './bench.js';
 import { colors, type Panel, type Series } from './chart.js';
 import type { RunResult } from './cases.js';
 import { pipelineNames, type PipelineName } from './options.js';
+import type { BenchResult, CaseResult, TargetCheck } from './result.js';
 import { median } from './stats.js';
-import type { TargetCheck } from './targets.js';
 
 /** The results as a terminal table (pipelines side by side, with the ratio) and as chart panels. */
+
+/** 100000 → "100,000". */
+export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 interface Row {
   label: string;

@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { caseSpecs, runBench, summarise, type BenchResult } from '../bench/bench.js';
+import { caseSpecs, runBench, summarise } from '../bench/bench.js';
 import type { RunResult } from '../bench/cases.js';
 import { chartSvg, niceStep, renderPng } from '../bench/chart.js';
 import { chartFor, formatMarkdown, formatTable } from '../bench/figures.js';
 import { benchOptionsFrom, OptionError, type BenchOptions } from '../bench/options.js';
+import type { BenchResult } from '../bench/result.js';
 import {
   cdf,
   cumulative,
