@@ -82,5 +82,5 @@ export interface Scenario {
   /** Produces payouts and injects the faults; resolves when both are over. */
   inject(context: ScenarioContext): Promise<void>;
   /** Scenario-specific checks on the converged system. */
-  verify?(context: ScenarioContext, report: Report, convergence: Convergence): Promise<void>;
+  verify?(context: ScenarioContext, report: Report, convergence: Convergence): Promise<void> | void;
 }
