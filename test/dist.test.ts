@@ -122,6 +122,7 @@ describe('the production build (dist/)', () => {
       'dist/src/worker/main.js',
       'dist/src/db/migrate-cli.js',
       'dist/expenzy/server.js',
+      'dist/config/ports.json',
       'dist/tools/report/cli.js',
       'dist/tools/replay.js',
       'dist/workflow-bundle.js',
