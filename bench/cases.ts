@@ -208,6 +208,7 @@ function postgresProcesses(stack: Stack): number[] {
   return pid === null ? [] : [pid, ...childrenOf(pid)];
 }
 
+/** A component that is one process, when it runs. */
 const one = (pid: number | null) => () => (pid === null ? [] : [pid]);
 
 function components(ctx: RunContext, target: Target): Components {
@@ -509,7 +510,7 @@ async function runCeiling(ctx: RunContext, spec: CaseSpec, repetition: number): 
   await seedNotifying(expenzyOwner, n, ctx.seed);
   const ids = await notifyingIds(expenzyOwner);
   const parts: Components = {
-    simulator: () => one(stack.pid('expenzy'))(),
+    simulator: one(stack.pid('expenzy')),
     postgres: () => postgresProcesses(stack),
   };
   const callsBefore = await simulatorCalls(expenzyUrl);
