@@ -13,6 +13,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY config ./config
 COPY src ./src
 COPY expenzy ./expenzy
 COPY tools ./tools

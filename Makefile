@@ -70,7 +70,7 @@ load: ## 10000 payouts, 100 webhooks at once, 0.02 s apart
 
 report: ## compare Holvi's payouts with Expenzy's (exit status 0 when consistent)
 	@$(INSTALL) >&2
-	npx tsx tools/report-cli.ts
+	npx tsx tools/report/cli.ts
 
 demo: ## install, start the stack, make 300 payouts, wait for a clean report; leaves the stack up
 	bash scripts/demo.sh
@@ -91,11 +91,11 @@ lint: ## eslint, prettier --check, tsc --noEmit
 
 chaos: ## kill and restart services under load, then check the report
 	$(INSTALL)
-	npx tsx tools/chaos.ts
+	npx tsx tools/chaos/cli.ts
 
 soak: ## make soak seed=S minutes=M: seeded random faults under a steady producer, invariants checked (exit 1 on a violation)
 	$(INSTALL)
-	npx tsx tools/soak.ts $(if $(seed),--seed $(seed)) $(if $(minutes),--minutes $(minutes))
+	npx tsx tools/soak/cli.ts $(if $(seed),--seed $(seed)) $(if $(minutes),--minutes $(minutes))
 
 bench: ## measure throughput and latency
 	$(INSTALL)

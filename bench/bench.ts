@@ -2,70 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { runCase, type CaseSpec, type RunContext, type RunResult } from './cases.js';
-import { chartFor, formatMarkdown } from './figures.js';
+import { Stack } from '../tools/stack/stack.js';
+import { runCase, stopPipeline, type CaseSpec, type RunContext, type RunResult } from './cases.js';
+import { chartFor, formatMarkdown, thousands } from './figures.js';
 import { chartSvg, renderPng } from './chart.js';
 import type { BenchOptions, PipelineName } from './options.js';
-import { machine, type Machine } from './proc.js';
-import { BenchStack } from './stack.js';
-import { maxFigures, medianFigures, minFigures, ratio, type Figures } from './stats.js';
-import { evaluateTargets, type TargetCheck } from './targets.js';
+import { machine } from './proc.js';
+import type { BenchResult, CaseResult } from './result.js';
+import { maxFigures, medianFigures, minFigures, ratio } from './stats.js';
+import { evaluateTargets } from './targets.js';
 import { terminateLeftovers } from './temporal-cost.js';
-
-export interface CaseResult {
-  id: string;
-  kind: CaseSpec['kind'];
-  title: string;
-  spec: CaseSpec;
-  /** Median of each figure over the repetitions, per pipeline. */
-  median: Partial<Record<PipelineName, Figures>>;
-  /** Smallest and largest value of each figure over the repetitions, per pipeline. */
-  min: Partial<Record<PipelineName, Figures>>;
-  max: Partial<Record<PipelineName, Figures>>;
-  /** Median CPU seconds per component, per pipeline. */
-  cpuSeconds: Partial<Record<PipelineName, Figures>>;
-  /** temporal / direct, figure by figure, on the medians. */
-  ratios: Record<string, number | null>;
-  /**
-   * Each pipeline's throughput (median payouts/s) ÷ the ceiling's (median payouts/s) in the
-   * same case; null without a ceiling run. In a stream case the producer sets the rate.
-   */
-  ofCeiling: Partial<Record<PipelineName, number | null>>;
-  consistent: boolean;
-  runs: RunResult[];
-}
-
-export interface BenchResult {
-  tool: 'expenzy-sync bench';
-  startedAt: string;
-  finishedAt: string;
-  machine: Machine;
-  loadAverageAtEnd: number[];
-  /** The code measured: HEAD, and whether the work tree had changes. */
-  git: { commit: string; dirty: boolean } | null;
-  options: Omit<BenchOptions, 'outDir' | 'stackDir'>;
-  /** The worker settings both pipelines ran with (src/config.ts, from the environment). */
-  settings: {
-    fetchBatchSize: number;
-    maxParallelCalls: number;
-    dbPoolSize: number;
-    reconcileIntervalMs: number;
-    signalMinIntervalMs: number;
-    failureRate: number;
-    drainFailureRate: number;
-    /** Calls in flight of the ceiling's client (= maxParallelCalls). */
-    ceilingParallelCalls: number;
-    seed: number;
-  };
-  cases: CaseResult[];
-  /** Runs that did not finish, with the reason; their case's medians leave them out. */
-  failures: { case: string; pipeline: PipelineName; repetition: number; error: string }[];
-  targets: TargetCheck[];
-}
-
-/** 100000 → "100,000". */
-export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 export function caseSpecs(options: BenchOptions): CaseSpec[] {
   const specs: CaseSpec[] = [];
@@ -156,22 +104,32 @@ export async function runBench(
     EXPENZY_SEED: String(options.seed),
     EXPENZY_FAILURE_RATE: String(options.failureRate),
     LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+    EXPENZY_ADMIN_ENABLED: 'true',
     ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}),
   };
   const config = loadConfig({ ...process.env, ...serviceEnv });
-  const stack = new BenchStack({
+  const stack = await Stack.create({
     dir: options.stackDir,
-    ports: options.ports,
-    serviceEnv,
+    env: serviceEnv,
+    ...(options.ports ? { ports: options.ports } : {}),
     ...(options.databases ? { databases: options.databases } : {}),
     ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}),
   });
   log(`bench: starting the stack in ${options.stackDir}`);
-  await stack.up();
-  await stack.stopPipeline(); // a worker or API left over by an interrupted run
+  // PostgreSQL, Temporal, migrations and the simulator; each pipeline case starts its worker and API.
+  await stack.up(['postgres', 'temporal', 'migrate', 'expenzy']);
+  await stopPipeline(stack); // a worker or API left over by an interrupted run
+  const pool = (connectionString: string) => {
+    const opened = new pg.Pool({ connectionString, max: 3 });
+    // An idle client whose server went away (a restart, the end of the run) is dropped quietly.
+    opened.on('error', () => undefined);
+    return opened;
+  };
+  const holviOwner = pool(stack.addresses.holviOwnerUrl);
+  const expenzyOwner = pool(stack.addresses.expenzyDbUrl);
   // A history page of a large drain exceeds gRPC's default 4 MB message limit.
   const connection = await Connection.connect({
-    address: stack.temporalAddress,
+    address: stack.addresses.temporalAddress,
     channelArgs: { 'grpc.max_receive_message_length': 512 * 2 ** 20 },
   });
   const client = new Client({ connection });
@@ -180,6 +138,8 @@ export async function runBench(
     log(`bench: terminated ${left} sync workflow(s) left running on ${config.TEMPORAL_TASK_QUEUE}`);
   const ctx: RunContext = {
     stack,
+    holviOwner,
+    expenzyOwner,
     client,
     warmup: options.warmup,
     seed: options.seed,
@@ -217,6 +177,8 @@ export async function runBench(
     }
   } finally {
     await connection.close();
+    // Pools first: PostgreSQL stopping under an idle client would raise an unhandled 'error'.
+    await Promise.allSettled([holviOwner.end(), expenzyOwner.end()]);
     if (!options.keepStack) await stack.down();
   }
 

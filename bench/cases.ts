@@ -4,12 +4,15 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import type pg from 'pg';
 import { producePayouts } from '../expenzy/producer.js';
+import type { Stack } from '../tools/stack/stack.js';
 import { sendProcessingUpdates } from './ceiling.js';
 import {
   callFigures,
   completionTimes,
   createThroughSimulator,
+  emptyBothSides,
   expenzyCounts,
   expenzyStates,
   latenciesAndReport,
@@ -18,10 +21,18 @@ import {
   seedNotifying,
   simulatorCalls,
   waitConfirmed,
+  type SimulatorCalls,
 } from './data.js';
 import type { CaseName, PipelineName } from './options.js';
-import { cpuSince, cpuSnapshot, memoryOf, resetPeak, sampleRss, type Components } from './proc.js';
-import type { BenchStack } from './stack.js';
+import {
+  childrenOf,
+  cpuSince,
+  cpuSnapshot,
+  memoryOf,
+  resetPeak,
+  sampleRss,
+  type Components,
+} from './proc.js';
 import { cdf, cumulative, percentiles, slope, type Percentiles } from './stats.js';
 import { temporalCost, terminateQuietly, type TemporalCost } from './temporal-cost.js';
 
@@ -41,7 +52,10 @@ interface Target {
 }
 
 export interface RunContext {
-  stack: BenchStack;
+  stack: Stack;
+  /** Holvi's database as its owner (who may truncate), and Expenzy's. */
+  holviOwner: pg.Pool;
+  expenzyOwner: pg.Pool;
   client: Client;
   warmup: number;
   seed: number;
@@ -75,35 +89,46 @@ export interface RunResult {
 
 // ---- starting a pipeline ----------------------------------------------------------------
 
+/** The worker and the API, with a workflow id of the case's own. */
+async function startPipeline(stack: Stack, workflowId: string): Promise<void> {
+  await stack.start('worker', { SYNC_WORKFLOW_ID: workflowId });
+  await stack.start('api', { SYNC_WORKFLOW_ID: workflowId });
+}
+
+export async function stopPipeline(stack: Stack): Promise<void> {
+  await stack.stop('api');
+  await stack.stop('worker');
+}
+
 async function startTemporalPipeline(ctx: RunContext, label: string): Promise<Target> {
   const workflowId = `bench-${label}-${Date.now()}`;
-  await ctx.stack.startPipeline(workflowId);
+  await startPipeline(ctx.stack, workflowId);
   const pid = ctx.stack.pid('worker');
-  if (pid === undefined) throw new Error('the worker is not running');
+  if (pid === null) throw new Error('the worker is not running');
   return {
     pipeline: 'temporal',
-    holviBaseUrl: ctx.stack.apiUrl,
+    holviBaseUrl: ctx.stack.addresses.apiUrl,
     pid,
     workflowId,
     async stop() {
       await terminateQuietly(ctx.client, workflowId);
-      await ctx.stack.stopPipeline();
+      await stopPipeline(ctx.stack);
     },
   };
 }
 
 async function startDirectPipeline(ctx: RunContext): Promise<Target> {
-  const { dir } = ctx.stack.settings;
+  const { addresses } = ctx.stack;
   const child: ChildProcess = spawn('node', ['--import', 'tsx', join(root, 'bench/direct-baseline.ts')], {
     cwd: root,
-    env: ctx.stack.env({
-      HOLVI_DATABASE_URL: ctx.stack.databases.holviAppUrl,
-      EXPENZY_API_BASE_URL: ctx.stack.expenzyUrl,
+    env: ctx.stack.environment({
+      HOLVI_DATABASE_URL: addresses.holviAppUrl,
+      EXPENZY_API_BASE_URL: addresses.expenzyUrl,
       BASELINE_PORT: '0',
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stderr!.pipe(createWriteStream(join(dir, 'logs/baseline.log'), { flags: 'a' }));
+  child.stderr!.pipe(createWriteStream(ctx.stack.logFile('baseline'), { flags: 'a' }));
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error('the baseline did not start within 60 s')), 60_000);
@@ -150,16 +175,15 @@ async function webhook(target: Target): Promise<void> {
  * again so the measured run starts from empty tables with warm processes.
  */
 async function prepare(ctx: RunContext, spec: CaseSpec, pipeline: Target['pipeline'], label: string) {
-  await ctx.stack.truncate();
-  await ctx.stack.restartSimulator(spec.failureRate);
+  await freshSimulator(ctx, spec);
   const target =
     pipeline === 'temporal' ? await startTemporalPipeline(ctx, label) : await startDirectPipeline(ctx);
   try {
-    await createThroughSimulator(ctx.stack.expenzyUrl, ctx.warmup);
+    await createThroughSimulator(ctx.stack.addresses.expenzyUrl, ctx.warmup);
     await webhook(target);
-    await waitConfirmed(ctx.stack.holviOwner, ctx.warmup, 120_000);
+    await waitConfirmed(ctx.holviOwner, ctx.warmup, 120_000);
     await sleep(500); // the pass that confirmed the last one ends
-    await ctx.stack.truncate();
+    await emptyBothSides(ctx.holviOwner, ctx.expenzyOwner);
     return target;
   } catch (error) {
     await target.stop();
@@ -167,28 +191,45 @@ async function prepare(ctx: RunContext, spec: CaseSpec, pipeline: Target['pipeli
   }
 }
 
+/**
+ * Both databases emptied and a fresh simulator: its seeded generator starts over, so the same
+ * faults come in the same order; its call counts start at 0.
+ */
+async function freshSimulator(ctx: RunContext, spec: CaseSpec): Promise<void> {
+  await emptyBothSides(ctx.holviOwner, ctx.expenzyOwner);
+  await ctx.stack.restart('expenzy', { EXPENZY_FAILURE_RATE: String(spec.failureRate) });
+}
+
 // ---- measuring --------------------------------------------------------------------------
+
+/** The postmaster and its children (backends, checkpointer, WAL writer…). */
+function postgresProcesses(stack: Stack): number[] {
+  const pid = stack.pid('postgres');
+  return pid === null ? [] : [pid, ...childrenOf(pid)];
+}
+
+/** A component that is one process, when it runs. */
+const one = (pid: number | null) => () => (pid === null ? [] : [pid]);
 
 function components(ctx: RunContext, target: Target): Components {
   const { stack } = ctx;
-  const one = (pid: number | undefined) => () => (pid === undefined ? [] : [pid]);
   const parts: Components = {
     [target.pipeline === 'temporal' ? 'worker' : 'baseline']: one(target.pid),
     ...(target.pipeline === 'temporal' ? { api: one(stack.pid('api')) } : {}),
     simulator: one(stack.pid('expenzy')),
     temporalServer: one(stack.pid('temporal')),
-    postgres: () => stack.postgresPids(),
+    postgres: () => postgresProcesses(stack),
   };
   return parts;
 }
 
+interface Measured {
+  memory: { startRssMiB: number; peakRssMiB: number; sampledPeakRssMiB: number };
+  cpuSeconds: Record<string, number>;
+}
+
 interface Meter {
-  finish(): Promise<{
-    startRssMiB: number;
-    peakRssMiB: number;
-    sampledPeakRssMiB: number;
-    cpuSeconds: Record<string, number>;
-  }>;
+  finish(): Promise<Measured>;
 }
 
 /** Waited after a run's last confirmation before its calls and history are read. */
@@ -209,9 +250,11 @@ function startMeter(ctx: RunContext, target: Target): Meter {
       const self = process.cpuUsage(selfBefore);
       cpuSeconds.benchAndProducer = Math.round((self.user + self.system) / 10_000) / 100;
       return {
-        startRssMiB,
-        peakRssMiB: peakReset ? memory.peakMiB : sampledPeakRssMiB,
-        sampledPeakRssMiB,
+        memory: {
+          startRssMiB,
+          peakRssMiB: peakReset ? memory.peakMiB : sampledPeakRssMiB,
+          sampledPeakRssMiB,
+        },
         cpuSeconds,
       };
     },
@@ -263,40 +306,65 @@ const percentileFigures = (prefix: string, p: Percentiles | null) => ({
   [`${prefix}MaxMs`]: p?.max ?? null,
 });
 
+/** Where a measured run starts from: the counters before it, its meter, its time zero (PostgreSQL's clock). */
+interface RunStart {
+  passes: number;
+  calls: SimulatorCalls;
+  meter: Meter;
+  t0: number;
+}
+
+async function startRun(ctx: RunContext, target: Target): Promise<RunStart> {
+  const passes = (await target.passes?.()) ?? 0;
+  const calls = await simulatorCalls(ctx.stack.addresses.expenzyUrl);
+  const meter = startMeter(ctx, target);
+  return { passes, calls, meter, t0: await pgNow(ctx.holviOwner) };
+}
+
+/**
+ * What every measured run reports besides its own figures, once its last pass ended (a list
+ * that finds nothing is counted too): partner calls, memory, CPU, Temporal's cost, the report.
+ */
+async function endRun(
+  ctx: RunContext,
+  target: Target,
+  start: RunStart,
+  measured: Measured,
+  payouts: number,
+  webhooks: number,
+) {
+  await sleep(SETTLE_MS);
+  const calls = callFigures(start.calls, await simulatorCalls(ctx.stack.addresses.expenzyUrl), payouts);
+  const { cost, figures: costs } = await costFigures(ctx, target, start.t0, payouts, webhooks, start.passes);
+  const check = await latenciesAndReport(ctx.holviOwner, ctx.expenzyOwner);
+  return {
+    figures: { ...calls, ...measured.memory, ...costs },
+    cpuSeconds: measured.cpuSeconds,
+    temporal: cost,
+    check,
+  };
+}
+
 /** Drain: N payouts already `notifying`, one webhook, until all are recorded and confirmed. */
 async function measureDrain(ctx: RunContext, target: Target, n: number) {
-  const { stack } = ctx;
-  await seedNotifying(stack.expenzyOwner, n, ctx.seed);
-  const passesBefore = (await target.passes?.()) ?? 0;
-  const callsBefore = await simulatorCalls(stack.expenzyUrl);
-  const meter = startMeter(ctx, target);
-  const t0 = await pgNow(stack.holviOwner);
+  await seedNotifying(ctx.expenzyOwner, n, ctx.seed);
+  const start = await startRun(ctx, target);
   await webhook(target);
-  const done = await waitConfirmed(stack.holviOwner, n, ctx.timeoutMs, n > 20_000 ? 2_000 : 250);
-  const measured = await meter.finish();
-  const drainMs = done.lastConfirmedMs! - t0;
-  // The pass that confirmed the last payout ends (a list that finds nothing is counted too).
-  await sleep(SETTLE_MS);
-  const calls = callFigures(callsBefore, await simulatorCalls(stack.expenzyUrl), n);
-  const times = await completionTimes(stack.holviOwner, t0);
-  const { cost, figures: costs } = await costFigures(ctx, target, t0, n, 1, passesBefore);
-  const check = await latenciesAndReport(stack.holviOwner, stack.expenzyOwner);
+  const done = await waitConfirmed(ctx.holviOwner, n, ctx.timeoutMs, n > 20_000 ? 2_000 : 250);
+  const measured = await start.meter.finish();
+  const drainMs = done.lastConfirmedMs! - start.t0;
+  const end = await endRun(ctx, target, start, measured, n, 1);
+  const times = await completionTimes(ctx.holviOwner, start.t0);
   return {
+    ...end,
     figures: {
       payouts: n,
       drainSeconds: drainMs / 1000,
       allRecordedSeconds: times.recorded[times.recorded.length - 1]! / 1000,
       firstRecordedSeconds: times.recorded[0]! / 1000,
       payoutsPerSecond: n / (drainMs / 1000),
-      ...calls,
-      startRssMiB: measured.startRssMiB,
-      peakRssMiB: measured.peakRssMiB,
-      sampledPeakRssMiB: measured.sampledPeakRssMiB,
-      ...costs,
+      ...end.figures,
     },
-    cpuSeconds: measured.cpuSeconds,
-    temporal: cost,
-    check,
     curves: { recorded: cumulative(times.recorded), confirmed: cumulative(times.confirmed) },
   };
 }
@@ -310,11 +378,8 @@ export interface StreamShape {
 
 /** Stream: the producer at a fixed rate for a while; latencies, and whether the sync keeps up. */
 async function measureStream(ctx: RunContext, target: Target, shape: StreamShape) {
-  const { stack } = ctx;
-  const passesBefore = (await target.passes?.()) ?? 0;
-  const callsBefore = await simulatorCalls(stack.expenzyUrl);
-  const meter = startMeter(ctx, target);
-  const t0 = await pgNow(stack.holviOwner);
+  const { holviOwner, expenzyOwner } = ctx;
+  const start = await startRun(ctx, target);
   const t0Local = Date.now();
   const stop = new AbortController();
   const backlog: [number, number][] = [];
@@ -322,7 +387,7 @@ async function measureStream(ctx: RunContext, target: Target, shape: StreamShape
   const sampler = (async () => {
     while (sampling) {
       const at = Date.now();
-      const counts = await expenzyCounts(stack.expenzyOwner);
+      const counts = await expenzyCounts(expenzyOwner);
       backlog.push([(at - t0Local) / 1000, counts.notifying]);
       await sleep(Math.max(0, 500 - (Date.now() - at)));
     }
@@ -333,7 +398,7 @@ async function measureStream(ctx: RunContext, target: Target, shape: StreamShape
       attempts: 10_000_000,
       concurrency: shape.concurrency,
       sleepBetweenPayouts: shape.sleep,
-      expenzyBaseUrl: stack.expenzyUrl,
+      expenzyBaseUrl: ctx.stack.addresses.expenzyUrl,
       holviBaseUrl: target.holviBaseUrl,
       webhookDropRate: 0,
       webhookTimeoutMs: 10_000,
@@ -342,31 +407,23 @@ async function measureStream(ctx: RunContext, target: Target, shape: StreamShape
   );
   clearTimeout(timer);
   const stoppedAt = Date.now();
-  const atStop = await expenzyCounts(stack.expenzyOwner);
+  const atStop = await expenzyCounts(expenzyOwner);
   // "Keeps up": one second (the create→processing target) after the last payout, nothing waits.
   await sleep(Math.max(0, stoppedAt + 1_000 - Date.now()));
-  const afterOneSecond = await expenzyCounts(stack.expenzyOwner);
-  const done = await waitConfirmed(stack.holviOwner, summary.payoutsCreated, ctx.timeoutMs);
+  const afterOneSecond = await expenzyCounts(expenzyOwner);
+  const done = await waitConfirmed(holviOwner, summary.payoutsCreated, ctx.timeoutMs);
   sampling = false;
   await sampler;
-  const measured = await meter.finish();
-  await sleep(SETTLE_MS);
-  const calls = callFigures(callsBefore, await simulatorCalls(stack.expenzyUrl), summary.payoutsCreated);
-  const { cost, figures: costs } = await costFigures(
-    ctx,
-    target,
-    t0,
-    summary.payoutsCreated,
-    summary.webhooksSent,
-    passesBefore,
-  );
-  const check = await latenciesAndReport(stack.holviOwner, stack.expenzyOwner);
-  const toRecorded = [...check.toRecordedMs].sort((a, b) => a - b);
-  const toProcessing = [...check.toProcessingMs].sort((a, b) => a - b);
+  const measured = await start.meter.finish();
+  const end = await endRun(ctx, target, start, measured, summary.payoutsCreated, summary.webhooksSent);
+  const toRecorded = [...end.check.toRecordedMs].sort((a, b) => a - b);
+  const toProcessing = [...end.check.toProcessingMs].sort((a, b) => a - b);
   // The trend after the first tenth (the sync's first pass is still catching up there).
   const steady = backlog.filter(([t]) => t >= shape.seconds * 0.1 && t <= shape.seconds);
   const stopMs = stoppedAt - t0Local;
+  const { t0 } = start;
   return {
+    ...end,
     figures: {
       payouts: summary.payoutsCreated,
       creationRatePerSecond: summary.creationRate,
@@ -381,15 +438,8 @@ async function measureStream(ctx: RunContext, target: Target, shape: StreamShape
       drainOutSeconds: Math.max(0, done.lastConfirmedMs! - (t0 + stopMs)) / 1000,
       // Payouts confirmed per second over the whole run: what the producer asked, if it kept up.
       payoutsPerSecond: summary.payoutsCreated / ((done.lastConfirmedMs! - t0) / 1000),
-      ...calls,
-      startRssMiB: measured.startRssMiB,
-      peakRssMiB: measured.peakRssMiB,
-      sampledPeakRssMiB: measured.sampledPeakRssMiB,
-      ...costs,
+      ...end.figures,
     },
-    cpuSeconds: measured.cpuSeconds,
-    temporal: cost,
-    check,
     curves: { toRecordedCdf: cdf(toRecorded), toProcessingCdf: cdf(toProcessing), backlog },
   };
 }
@@ -448,35 +498,30 @@ export async function runCase(
  * set to `processing` by ceiling.ts with `parallel` calls in flight. No Holvi process runs.
  */
 async function runCeiling(ctx: RunContext, spec: CaseSpec, repetition: number): Promise<RunResult> {
-  const { stack } = ctx;
+  const { stack, expenzyOwner } = ctx;
+  const { expenzyUrl } = stack.addresses;
   const before = loadavg();
-  await stack.truncate();
-  await stack.restartSimulator(spec.failureRate);
-  await createThroughSimulator(stack.expenzyUrl, ctx.warmup);
-  await sendProcessingUpdates(stack.expenzyUrl, await notifyingIds(stack.expenzyOwner), {
-    parallel: ctx.parallel,
-  });
-  await stack.truncate();
+  await freshSimulator(ctx, spec);
+  await createThroughSimulator(expenzyUrl, ctx.warmup);
+  await sendProcessingUpdates(expenzyUrl, await notifyingIds(expenzyOwner), { parallel: ctx.parallel });
+  await emptyBothSides(ctx.holviOwner, expenzyOwner);
 
   const n = spec.ceilingN;
-  await seedNotifying(stack.expenzyOwner, n, ctx.seed);
-  const ids = await notifyingIds(stack.expenzyOwner);
+  await seedNotifying(expenzyOwner, n, ctx.seed);
+  const ids = await notifyingIds(expenzyOwner);
   const parts: Components = {
-    simulator: () => {
-      const pid = stack.pid('expenzy');
-      return pid === undefined ? [] : [pid];
-    },
-    postgres: () => stack.postgresPids(),
+    simulator: one(stack.pid('expenzy')),
+    postgres: () => postgresProcesses(stack),
   };
-  const callsBefore = await simulatorCalls(stack.expenzyUrl);
+  const callsBefore = await simulatorCalls(expenzyUrl);
   const cpuBefore = cpuSnapshot(parts);
   const selfBefore = process.cpuUsage();
-  const outcome = await sendProcessingUpdates(stack.expenzyUrl, ids, { parallel: ctx.parallel });
+  const outcome = await sendProcessingUpdates(expenzyUrl, ids, { parallel: ctx.parallel });
   const cpuSeconds = cpuSince(cpuBefore, parts);
   const self = process.cpuUsage(selfBefore);
   cpuSeconds.benchAndProducer = Math.round((self.user + self.system) / 10_000) / 100;
-  const calls = callFigures(callsBefore, await simulatorCalls(stack.expenzyUrl), n);
-  const states = await expenzyStates(stack.expenzyOwner);
+  const calls = callFigures(callsBefore, await simulatorCalls(expenzyUrl), n);
+  const states = await expenzyStates(expenzyOwner);
   const failedChecks = [
     ...(states.notifying > 0 ? [`${states.notifying} payouts still notifying`] : []),
     ...(states.processing !== n ? [`${states.processing} of ${n} payouts processing`] : []),

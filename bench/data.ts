@@ -1,9 +1,7 @@
 import type pg from 'pg';
 import { randomAmount, randomRecipient } from '../expenzy/generate.js';
 import { seededRandom, type Random } from '../expenzy/random.js';
-import { comparePayouts } from '../tools/report-compare.js';
-import { loadExpenzy, loadHolvi } from '../tools/report-load.js';
-import { reportFrom } from '../tools/report.js';
+import { comparePayouts, loadExpenzy, loadHolvi, reportFrom } from '../tools/report/index.js';
 
 /** The bench's reads and writes of both databases. Every time is PostgreSQL's clock (one cluster). */
 
@@ -59,6 +57,18 @@ export async function createThroughSimulator(expenzyUrl: string, count: number):
 }
 
 /** PostgreSQL's clock, in epoch milliseconds (fractional). */
+/** Empties both sides: Holvi's tables (as their owner; the service role may not) and Expenzy's. */
+export async function emptyBothSides(holviOwner: pg.Pool, expenzyOwner: pg.Pool): Promise<void> {
+  // Every holvi_ table but the fence's row and the migrations' bookkeeping, then fresh statistics:
+  // each run starts from the same database, whatever ran before it.
+  await holviOwner.query(
+    `TRUNCATE holvi_received_payout, holvi_rejected_payout, holvi_sync_pass, holvi_pass_payout,
+              holvi_pass_rejected, holvi_pass_settle RESTART IDENTITY`,
+  );
+  await holviOwner.query('ANALYZE');
+  await expenzyOwner.query('TRUNCATE expenzy_transaction');
+}
+
 export async function pgNow(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query<{ ms: string }>(
     'SELECT (extract(epoch from clock_timestamp()) * 1000)::text AS ms',

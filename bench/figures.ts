@@ -1,11 +1,13 @@
-import { thousands, type BenchResult, type CaseResult } from './bench.js';
 import { colors, type Panel, type Series } from './chart.js';
 import type { RunResult } from './cases.js';
 import { pipelineNames, type PipelineName } from './options.js';
+import type { BenchResult, CaseResult, TargetCheck } from './result.js';
 import { median } from './stats.js';
-import type { TargetCheck } from './targets.js';
 
 /** The results as a terminal table (pipelines side by side, with the ratio) and as chart panels. */
+
+/** 100000 → "100,000". */
+export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 interface Row {
   label: string;
@@ -107,22 +109,24 @@ function cell(result: CaseResult, pipeline: PipelineName, row: Row): string {
   return fmt(figures[row.key], row.digits);
 }
 
-function caseLines(result: CaseResult): string[] {
+/** Every figure of a case, a row each: case title (first row only), figure, the three pipelines, temporal/direct. */
+function figureRows(result: CaseResult): string[][] {
   const rows = [...(result.kind === 'drain' ? drainRows : streamRows), ...costRows];
-  const lines: string[] = [];
-  rows.forEach((row, i) => {
+  return rows.map((row, i) => {
     const r = row.ratio ? result.ratios[row.key] : undefined;
-    lines.push(
-      line([
-        i === 0 ? result.title : '',
-        row.label,
-        cell(result, 'temporal', row),
-        cell(result, 'direct', row),
-        cell(result, 'ceiling', row),
-        row.ratio && r != null ? `${fmt(r, 2)}×` : '',
-      ]),
-    );
+    return [
+      i === 0 ? result.title : '',
+      row.label,
+      cell(result, 'temporal', row),
+      cell(result, 'direct', row),
+      cell(result, 'ceiling', row),
+      row.ratio && r != null ? `${fmt(r, 2)}×` : '',
+    ];
   });
+}
+
+function caseLines(result: CaseResult): string[] {
+  const lines = figureRows(result).map(line);
   for (const pipeline of pipelineNames) {
     const cpu = result.cpuSeconds[pipeline];
     if (!cpu) continue;
@@ -193,6 +197,25 @@ function spread(result: CaseResult, pipeline: PipelineName, key: string, digits:
 const mdRow = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
 /**
+ * A markdown table of `cases`, a row per pipeline that ran: the case's title on its first row,
+ * then `cells`; the header's first two columns left-aligned, the figures right-aligned.
+ */
+function caseTable(
+  cases: CaseResult[],
+  header: string[],
+  cells: (c: CaseResult, pipeline: PipelineName) => string[],
+): string[] {
+  if (cases.length === 0) return [];
+  const lines = [mdRow(header), mdRow(header.map((_, i) => (i < 2 ? '---' : '---:')))];
+  for (const c of cases) {
+    pipelineNames
+      .filter((pipeline) => c.median[pipeline] !== undefined)
+      .forEach((pipeline, i) => lines.push(mdRow([i === 0 ? c.title : '', ...cells(c, pipeline)])));
+  }
+  return [...lines, ''];
+}
+
+/**
  * The markdown for bench/README.md: what ran, a table of the drains and one of the streams
  * (median over the runs, min–max in brackets, every throughput ÷ the ceiling of the same case),
  * the targets, then every figure's median.
@@ -207,11 +230,10 @@ export function formatMarkdown(result: BenchResult): string {
       `commit ${commit}: ${settingsLine(result)}. ${machineLine(result)}.`,
     '',
   );
-  const present = (c: CaseResult) => pipelineNames.filter((p) => c.median[p] !== undefined);
-  const drains = result.cases.filter((c) => c.kind === 'drain');
-  if (drains.length > 0) {
-    out.push(
-      mdRow([
+  out.push(
+    ...caseTable(
+      result.cases.filter((c) => c.kind === 'drain'),
+      [
         'drain',
         'pipeline',
         'payouts/s',
@@ -221,33 +243,21 @@ export function formatMarkdown(result: BenchResult): string {
         'update calls',
         'peak RSS (MiB)',
         'history events / payout',
-      ]),
-      mdRow(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
-    );
-    for (const c of drains) {
-      present(c).forEach((pipeline, i) => {
-        out.push(
-          mdRow([
-            i === 0 ? c.title : '',
-            pipeline +
-              (c.runs.some((r) => r.pipeline === pipeline && !r.consistent) ? ' (NOT CONSISTENT)' : ''),
-            spread(c, pipeline, 'payoutsPerSecond', 0),
-            fmt(c.ofCeiling?.[pipeline], 2),
-            spread(c, pipeline, 'drainSeconds', 2),
-            spread(c, pipeline, 'listCalls', 0),
-            spread(c, pipeline, 'updateCalls', 0),
-            spread(c, pipeline, 'peakRssMiB', 0),
-            spread(c, pipeline, 'historyEventsPerPayout', 3),
-          ]),
-        );
-      });
-    }
-    out.push('');
-  }
-  const streams = result.cases.filter((c) => c.kind !== 'drain');
-  if (streams.length > 0) {
-    out.push(
-      mdRow([
+      ],
+      (c, pipeline) => [
+        pipeline + (c.runs.some((r) => r.pipeline === pipeline && !r.consistent) ? ' (NOT CONSISTENT)' : ''),
+        spread(c, pipeline, 'payoutsPerSecond', 0),
+        fmt(c.ofCeiling?.[pipeline], 2),
+        spread(c, pipeline, 'drainSeconds', 2),
+        spread(c, pipeline, 'listCalls', 0),
+        spread(c, pipeline, 'updateCalls', 0),
+        spread(c, pipeline, 'peakRssMiB', 0),
+        spread(c, pipeline, 'historyEventsPerPayout', 3),
+      ],
+    ),
+    ...caseTable(
+      result.cases.filter((c) => c.kind !== 'drain'),
+      [
         'stream',
         'pipeline',
         'payouts/s',
@@ -257,28 +267,19 @@ export function formatMarkdown(result: BenchResult): string {
         'backlog at end',
         'list calls',
         'history events / payout',
-      ]),
-      mdRow(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
-    );
-    for (const c of streams) {
-      present(c).forEach((pipeline, i) => {
-        out.push(
-          mdRow([
-            i === 0 ? c.title : '',
-            pipeline === 'ceiling' ? `ceiling (${thousands(c.spec.ceilingN)} updates)` : pipeline,
-            spread(c, pipeline, 'payoutsPerSecond', pipeline === 'ceiling' ? 0 : 1),
-            fmt(c.ofCeiling?.[pipeline], pipeline === 'ceiling' ? 2 : 3),
-            spread(c, pipeline, 'toProcessingP99Ms', 0),
-            spread(c, pipeline, 'toRecordedP99Ms', 0),
-            spread(c, pipeline, 'backlogAtEnd', 0),
-            spread(c, pipeline, 'listCalls', 0),
-            spread(c, pipeline, 'historyEventsPerPayout', 3),
-          ]),
-        );
-      });
-    }
-    out.push('');
-  }
+      ],
+      (c, pipeline) => [
+        pipeline === 'ceiling' ? `ceiling (${thousands(c.spec.ceilingN)} updates)` : pipeline,
+        spread(c, pipeline, 'payoutsPerSecond', pipeline === 'ceiling' ? 0 : 1),
+        fmt(c.ofCeiling?.[pipeline], pipeline === 'ceiling' ? 2 : 3),
+        spread(c, pipeline, 'toProcessingP99Ms', 0),
+        spread(c, pipeline, 'toRecordedP99Ms', 0),
+        spread(c, pipeline, 'backlogAtEnd', 0),
+        spread(c, pipeline, 'listCalls', 0),
+        spread(c, pipeline, 'historyEventsPerPayout', 3),
+      ],
+    ),
+  );
   if (result.targets.length > 0) {
     out.push(mdRow(['target', 'value', 'limit', '']), mdRow(['---', '---:', '---', '---']));
     for (const t of result.targets) {
@@ -305,22 +306,7 @@ export function formatDetailsMarkdown(result: BenchResult): string {
     '| case | figure | temporal | direct | ceiling | temporal/direct |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  for (const c of result.cases) {
-    const rows = [...(c.kind === 'drain' ? drainRows : streamRows), ...costRows];
-    rows.forEach((row, i) => {
-      const r = row.ratio ? c.ratios[row.key] : undefined;
-      out.push(
-        mdRow([
-          i === 0 ? c.title : '',
-          row.label,
-          cell(c, 'temporal', row),
-          cell(c, 'direct', row),
-          cell(c, 'ceiling', row),
-          row.ratio && r != null ? `${fmt(r, 2)}×` : '',
-        ]),
-      );
-    });
-  }
+  for (const c of result.cases) out.push(...figureRows(c).map(mdRow));
   return out.join('\n');
 }
 

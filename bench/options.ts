@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { ExternalDatabases, StackPorts } from './stack.js';
+import type { Ports } from '../config/ports.js';
+import type { ExternalDatabases } from '../tools/stack/stack.js';
 
 export const caseNames = ['drain', 'stream-50', 'stream-max'] as const;
 export type CaseName = (typeof caseNames)[number];
@@ -28,7 +29,8 @@ export interface BenchOptions {
   ceilingN: number;
   outDir: string;
   stackDir: string;
-  ports: StackPorts;
+  /** Where the bench's stack listens; from code, free ports when left out. */
+  ports?: Ports;
   /** Leave the stack running at the end (for a look at its logs or the Temporal UI). */
   keepStack: boolean;
   /** Longest wait for a drain (or a stream's drain-out) before the case counts as failed. */
@@ -57,8 +59,9 @@ export const usage = `usage: npx tsx bench/run.ts [options]   (make bench; every
                         the drain's N (BENCH_CEILING_N, 10000)
   --out DIR             where the JSON and PNG go (BENCH_OUT, bench/results)
   --stack-dir DIR       the bench stack's STACK_DIR (BENCH_STACK_DIR, bench/.stack)
-  --port-base P         ports P…P+5 for pg, temporal, temporal UI, expenzy, api, worker metrics
-                        (BENCH_PORT_BASE; default 56432,17233,18233,15001,15002,15003)
+  --port-base P         ports P…P+8 for pg, temporal, temporal UI, expenzy, api, worker metrics,
+                        worker SDK metrics (and a second worker's two, which the bench does not
+                        start) (BENCH_PORT_BASE; default 56432,17233,18233,15001,15002,15003,16003)
   --timeout S           longest wait for one drain (BENCH_TIMEOUT, 1800)
   --keep-stack          leave the stack running at the end
   --from FILE.json      print the table (and markdown) of an earlier run, draw its PNG again
@@ -94,14 +97,31 @@ function list<T extends string>(name: string, raw: string, allowed: readonly T[]
   return items as T[];
 }
 
-const defaultPorts: StackPorts = {
-  pg: 56432,
+/** Not `make up`'s (config/ports.json): the bench runs next to a stack on those. */
+const benchPorts: Ports = {
+  postgres: 56432,
   temporal: 17233,
   temporalUi: 18233,
   expenzy: 15001,
   api: 15002,
   workerMetrics: 15003,
+  workerSdkMetrics: 16003,
+  worker2Metrics: 15004,
+  worker2SdkMetrics: 16004,
 };
+
+/** --port-base P: P, P + 1, … in this order. */
+const portOrder: (keyof Ports)[] = [
+  'postgres',
+  'temporal',
+  'temporalUi',
+  'expenzy',
+  'api',
+  'workerMetrics',
+  'workerSdkMetrics',
+  'worker2Metrics',
+  'worker2SdkMetrics',
+];
 
 export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchOptions | 'help' {
   let flags: Record<string, string | boolean | undefined>;
@@ -155,18 +175,10 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
   const [, outDir] = pick('out', 'BENCH_OUT', `${root}bench/results`);
   const [, stackDir] = pick('stack-dir', 'BENCH_STACK_DIR', `${root}bench/.stack`);
   const [baseName, baseRaw] = pick('port-base', 'BENCH_PORT_BASE', '');
-  let ports = defaultPorts;
+  const ports = { ...benchPorts };
   if (baseRaw !== '') {
-    const base = whole(baseName, baseRaw, 1024, 65_535 - 1_006);
-    // +1000 above the worker's metrics port is the SDK's metrics port (src/worker/main.ts).
-    ports = {
-      pg: base,
-      temporal: base + 1,
-      temporalUi: base + 2,
-      expenzy: base + 3,
-      api: base + 4,
-      workerMetrics: base + 5,
-    };
+    const base = whole(baseName, baseRaw, 1024, 65_535 - portOrder.length);
+    for (const [i, name] of portOrder.entries()) ports[name] = base + i;
   }
   const timeoutSeconds = whole(...pick('timeout', 'BENCH_TIMEOUT', '1800'), 10, 86_400);
   return {

@@ -3,10 +3,11 @@
 // Usage: npx tsx bench/run.ts [--n 1000,10000,100000] [--repeat 3] … (--help; bench/README.md)
 //        npx tsx bench/run.ts --from bench/results/FILE.json   (table, markdown and PNG again)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runBench, type BenchResult } from './bench.js';
+import { runBench } from './bench.js';
 import { chartSvg, renderPng } from './chart.js';
 import { chartFor, formatMarkdown, formatTable } from './figures.js';
 import { benchOptionsFrom, OptionError, usage } from './options.js';
+import type { BenchResult } from './result.js';
 
 const fromIndex = process.argv.indexOf('--from');
 if (fromIndex > 0) {

@@ -1,6 +1,6 @@
-import { percentilesMs, type Percentiles } from '../tools/report-latency.js';
+import { percentilesMs, type Percentiles } from '../tools/report/index.js';
 
-export type { Percentiles } from '../tools/report-latency.js';
+export type { Percentiles } from '../tools/report/index.js';
 
 /** Percentiles of durations in ms, interpolated as the report tool does (PostgreSQL's percentile_cont). */
 export function percentiles(durationsMs: number[]): Percentiles | null {

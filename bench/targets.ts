@@ -1,13 +1,4 @@
-import type { BenchResult, CaseResult } from './bench.js';
-
-/** The issues' targets, checked on the medians of one run. */
-export interface TargetCheck {
-  target: string;
-  /** The measured value, in the unit of the limit. */
-  value: number | null;
-  limit: string;
-  met: boolean | null;
-}
+import type { BenchResult, CaseResult, TargetCheck } from './result.js';
 
 /** Temporal's history limits at which the server starts warning (it fails a run at 51,200 events / 50 MB). */
 export const HISTORY_WARN_EVENTS = 10_240;

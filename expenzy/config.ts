@@ -1,13 +1,16 @@
 import { z } from 'zod';
+import { defaultPorts } from '../config/ports.js';
 import { defaultKnobs, knobSettingsSchema, type KnobSettings } from './knobs.js';
 
 const knob = knobSettingsSchema.shape;
 const envRate = (fallback: number) => z.coerce.number().pipe(z.number().min(0).max(1)).default(fallback);
 
 const envSchema = z.object({
-  EXPENZY_DATABASE_URL: z.url().default('postgres://expenzy:expenzy@127.0.0.1:55432/expenzy'),
+  EXPENZY_DATABASE_URL: z
+    .url()
+    .default(`postgres://expenzy:expenzy@127.0.0.1:${defaultPorts.postgres}/expenzy`),
   EXPENZY_HOST: z.string().min(1).default('127.0.0.1'),
-  EXPENZY_PORT: z.coerce.number().int().min(0).max(65_535).default(5001),
+  EXPENZY_PORT: z.coerce.number().int().min(0).max(65_535).default(defaultPorts.expenzy),
   EXPENZY_ADMIN_ENABLED: z.stringbool().default(false),
   EXPENZY_SEED: z.coerce.number().int().optional(),
   EXPENZY_OUTAGE_SECONDS: z.coerce.number().min(0).default(0),

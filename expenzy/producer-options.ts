@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { defaultPorts } from '../config/ports.js';
 
 export interface ProducerOptions {
   /** Payouts to create (GENERATION_ATTEMPTS). */
@@ -18,8 +19,8 @@ export const defaultProducerOptions: ProducerOptions = {
   attempts: 1,
   concurrency: 1,
   sleepBetweenPayouts: 0.02,
-  expenzyBaseUrl: 'http://127.0.0.1:5001',
-  holviBaseUrl: 'http://127.0.0.1:5002',
+  expenzyBaseUrl: `http://127.0.0.1:${defaultPorts.expenzy}`,
+  holviBaseUrl: `http://127.0.0.1:${defaultPorts.api}`,
   webhookDropRate: 0,
   webhookTimeoutMs: 10_000,
 };

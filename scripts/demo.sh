@@ -17,9 +17,9 @@ produce_payouts() {
 wait_for_consistent_report() {
   say "waiting for Holvi to record every payout (at most ${REPORT_TIMEOUT}s)"
   local deadline=$((SECONDS + REPORT_TIMEOUT))
-  until npx tsx tools/report-cli.ts >/dev/null 2>&1; do
+  until npx tsx tools/report/cli.ts >/dev/null 2>&1; do
     if ((SECONDS >= deadline)); then
-      npx tsx tools/report-cli.ts || true
+      npx tsx tools/report/cli.ts || true
       die "the report is still not consistent after ${REPORT_TIMEOUT}s (logs: $LOG_DIR)"
     fi
     sleep 2
@@ -32,6 +32,6 @@ eval "$(bash scripts/stack.sh env)" # the producer and the report find the stack
 produce_payouts
 wait_for_consistent_report
 say "report"
-npx tsx tools/report-cli.ts
+npx tsx tools/report/cli.ts
 echo
 bash scripts/stack.sh urls

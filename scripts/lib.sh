@@ -33,3 +33,18 @@ show_log_tail() {
 
 # http_ok URL: true when the URL answers 2xx.
 http_ok() { curl -fs -m 2 -o /dev/null "$1"; }
+
+# read_default_ports: the stack's default ports as DEFAULT_*_PORT, from config/ports.json (the
+# file the services and the tools read too).
+read_default_ports() {
+  local ports
+  ports="$(node -p 'const p = require(process.argv[1]);
+    [p.postgres, p.temporal, p.temporalUi, p.expenzy, p.api, p.workerMetrics, p.workerSdkMetrics,
+      p.worker2Metrics, p.worker2SdkMetrics].map((port) => {
+      if (!Number.isInteger(port)) throw new Error(`a port of ${process.argv[1]} is missing`);
+      return port;
+    }).join(" ")' "$ROOT/config/ports.json")" || die "could not read $ROOT/config/ports.json"
+  read -r DEFAULT_POSTGRES_PORT DEFAULT_TEMPORAL_PORT DEFAULT_TEMPORAL_UI_PORT DEFAULT_EXPENZY_PORT \
+    DEFAULT_API_PORT DEFAULT_WORKER_METRICS_PORT DEFAULT_WORKER_SDK_METRICS_PORT \
+    DEFAULT_WORKER2_METRICS_PORT DEFAULT_WORKER2_SDK_METRICS_PORT <<<"$ports"
+}

@@ -7,8 +7,9 @@
 #   postgres.sh bin     print the server binaries' directory (installing PostgreSQL when missing)
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+read_default_ports
 
-PGPORT="${PGPORT:-55432}"
+PGPORT="${PGPORT:-$DEFAULT_POSTGRES_PORT}"
 PG_HOME="$STACK_DIR/postgres"
 PGDATA="$PG_HOME/data"
 PGSOCK="$PG_HOME/run"

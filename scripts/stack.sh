@@ -16,9 +16,9 @@
 # Services, in start order: postgres temporal migrate expenzy worker api (migrate is one-shot).
 # worker2, a second worker process on the same task queue (as production runs several), starts
 # only on request: `start worker2`, or named in STACK_SERVICES. Its metrics are on
-# WORKER2_METRICS_PORT (default WORKER_METRICS_PORT + 1; the SDK's on that + 1000); its other
-# settings come, like every service's, from the environment of the stack.sh call that starts it.
-# Once started, down and status include it.
+# WORKER2_METRICS_PORT and the SDK's on WORKER2_SDK_METRICS_PORT; its other settings come, like
+# every service's, from the environment of the stack.sh call that starts it. Once started, down
+# and status include it.
 #   STACK_SERVICES="postgres temporal expenzy"  up/down/status only these
 #   HOLVI_DATABASE_URL=…                         the caller provides the databases (also set
 #                                                HOLVI_MIGRATION_DATABASE_URL, EXPENZY_DATABASE_URL)
@@ -26,7 +26,10 @@
 #                                                `up` checks the partner with a call that changes
 #                                                nothing (tools/partner-check.ts) before the worker starts
 #   PGPORT, TEMPORAL_ADDRESS, STACK_TEMPORAL_UI_PORT, EXPENZY_PORT, HOLVI_API_PORT,
-#   WORKER_METRICS_PORT                          move a service (the services read the same names)
+#   WORKER_METRICS_PORT, WORKER_SDK_METRICS_PORT,
+#   WORKER2_METRICS_PORT, WORKER2_SDK_METRICS_PORT
+#                                                move a service (the services read the same names);
+#                                                the defaults are config/ports.json's
 #   STACK_TEMPORAL_TRANSFER_READS_PER_SECOND=20  the dev server's own throttle of workflow steps
 #                                                (default here 1000; see service_command)
 #   STACK_RUNTIME=dist                           run migrate, simulator, worker and API from the
@@ -41,7 +44,6 @@ START_ORDER=(postgres temporal migrate expenzy worker worker2 api)
 STOP_GRACE="${STACK_STOP_GRACE:-10}"
 HEALTH_TIMEOUT="${STACK_HEALTH_TIMEOUT:-60}"
 MIGRATE_TIMEOUT="${STACK_MIGRATE_TIMEOUT:-120}"
-TEMPORAL_UI_PORT="${STACK_TEMPORAL_UI_PORT:-8233}"
 TEMPORAL_DB="$STACK_DIR/temporal/temporal.db"
 # Reads of the dev server's transfer queue per second (its default, 20, throttles the sync: see service_command).
 TEMPORAL_TRANSFER_READS_PER_SECOND="${STACK_TEMPORAL_TRANSFER_READS_PER_SECOND:-1000}"
@@ -50,7 +52,8 @@ STARTED=() # what this invocation started, so that a failure can stop exactly th
 # The addresses the services use to find one another, derived once so that moving a port moves
 # both the service and whoever calls it. Values equal to the services' own defaults.
 wire_environment() {
-  export PGPORT="${PGPORT:-55432}"
+  read_default_ports
+  export PGPORT="${PGPORT:-$DEFAULT_POSTGRES_PORT}"
   if [[ -n "${HOLVI_DATABASE_URL:-}" ]]; then
     EXTERNAL_DB=1
   else
@@ -59,18 +62,21 @@ wire_environment() {
     export HOLVI_MIGRATION_DATABASE_URL="${HOLVI_MIGRATION_DATABASE_URL:-postgres://holvi_owner:holvi_owner@127.0.0.1:$PGPORT/holvi}"
     export EXPENZY_DATABASE_URL="${EXPENZY_DATABASE_URL:-postgres://expenzy:expenzy@127.0.0.1:$PGPORT/expenzy}"
   fi
-  export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
-  local simulator_url="http://127.0.0.1:${EXPENZY_PORT:-5001}"
+  export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$DEFAULT_TEMPORAL_PORT}"
+  TEMPORAL_UI_PORT="${STACK_TEMPORAL_UI_PORT:-$DEFAULT_TEMPORAL_UI_PORT}"
+  local expenzy_port="${EXPENZY_PORT:-$DEFAULT_EXPENZY_PORT}" api_port="${HOLVI_API_PORT:-$DEFAULT_API_PORT}"
+  local simulator_url="http://127.0.0.1:$expenzy_port"
   export EXPENZY_API_BASE_URL="${EXPENZY_API_BASE_URL:-$simulator_url}"
   # Any other URL than the simulator's is a partner that this script neither starts nor stops.
   case "${EXPENZY_API_BASE_URL%/}" in
-    "$simulator_url" | "http://localhost:${EXPENZY_PORT:-5001}") EXTERNAL_PARTNER="" ;;
+    "$simulator_url" | "http://localhost:$expenzy_port") EXTERNAL_PARTNER="" ;;
     *) EXTERNAL_PARTNER=1 ;;
   esac
-  export HOLVI_API_BASE_URL="${HOLVI_API_BASE_URL:-http://127.0.0.1:${HOLVI_API_PORT:-5002}}"
-  API_URL="http://127.0.0.1:${HOLVI_API_PORT:-5002}"
-  WORKER_URL="http://127.0.0.1:${WORKER_METRICS_PORT:-5003}"
-  WORKER2_METRICS_PORT="${WORKER2_METRICS_PORT:-$((${WORKER_METRICS_PORT:-5003} + 1))}"
+  export HOLVI_API_BASE_URL="${HOLVI_API_BASE_URL:-http://127.0.0.1:$api_port}"
+  API_URL="http://127.0.0.1:$api_port"
+  WORKER_URL="http://127.0.0.1:${WORKER_METRICS_PORT:-$DEFAULT_WORKER_METRICS_PORT}"
+  WORKER2_METRICS_PORT="${WORKER2_METRICS_PORT:-$DEFAULT_WORKER2_METRICS_PORT}"
+  WORKER2_SDK_METRICS_PORT="${WORKER2_SDK_METRICS_PORT:-$DEFAULT_WORKER2_SDK_METRICS_PORT}"
   WORKER2_URL="http://127.0.0.1:$WORKER2_METRICS_PORT"
 }
 
@@ -158,7 +164,11 @@ service_command() {
     expenzy) node_run "$(entrypoint expenzy)"; CMD=(env "EXPENZY_ADMIN_ENABLED=${EXPENZY_ADMIN_ENABLED:-1}" "${NODE_RUN[@]}") ;;
     # The owner role is the migrate step's alone: the API and the worker never see it.
     worker | api) node_run "$(entrypoint "$1")"; CMD=(env -u HOLVI_MIGRATION_DATABASE_URL "${NODE_RUN[@]}") ;;
-    worker2) node_run "$(entrypoint worker2)"; CMD=(env -u HOLVI_MIGRATION_DATABASE_URL "WORKER_METRICS_PORT=$WORKER2_METRICS_PORT" "${NODE_RUN[@]}") ;;
+    worker2)
+      node_run "$(entrypoint worker2)"
+      CMD=(env -u HOLVI_MIGRATION_DATABASE_URL "WORKER_METRICS_PORT=$WORKER2_METRICS_PORT"
+        "WORKER_SDK_METRICS_PORT=$WORKER2_SDK_METRICS_PORT" "${NODE_RUN[@]}")
+      ;;
   esac
 }
 
@@ -429,11 +439,11 @@ usage() {
 }
 
 COMMAND="${1:-}"
-wire_environment
-select_services "$COMMAND"
 case "$COMMAND" in
   up | start | restart) require_installed ;;
 esac
+wire_environment
+select_services "$COMMAND"
 case "$COMMAND" in
   up) cmd_up ;;
   down) cmd_down ;;

@@ -1,5 +1,6 @@
 import parseMs, { type StringValue } from 'ms';
 import { z } from 'zod';
+import { defaultPorts } from '../config/ports.js';
 import { RECONCILE_INTERVAL_BOUNDS } from './workflows/sync-contract.js';
 import { temporalConnectionFromEnv, type TemporalConnection } from './temporal/connection.js';
 
@@ -47,6 +48,8 @@ const dbUrl = (fallback: string) =>
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default(fallback);
+const port = (fallback: number, min = 0) => int(fallback, min, 65_535);
+const localDb = (role: string) => `postgres://${role}:${role}@127.0.0.1:${defaultPorts.postgres}/holvi`;
 const optionalSecret = z
   .string()
   .optional()
@@ -54,10 +57,10 @@ const optionalSecret = z
 
 const schema = z
   .object({
-    HOLVI_DATABASE_URL: dbUrl('postgres://holvi_app:holvi_app@127.0.0.1:55432/holvi'),
-    HOLVI_MIGRATION_DATABASE_URL: dbUrl('postgres://holvi_owner:holvi_owner@127.0.0.1:55432/holvi'),
+    HOLVI_DATABASE_URL: dbUrl(localDb('holvi_app')),
+    HOLVI_MIGRATION_DATABASE_URL: dbUrl(localDb('holvi_owner')),
     HOLVI_DB_POOL_SIZE: int(10, 1, 100),
-    EXPENZY_API_BASE_URL: url('http://127.0.0.1:5001'),
+    EXPENZY_API_BASE_URL: url(`http://127.0.0.1:${defaultPorts.expenzy}`),
     EXPENZY_API_KEY: optionalSecret,
     EXPENZY_MAX_PARALLEL_CALLS: int(16, 1, 256),
     EXPENZY_CALL_TIMEOUT: duration(10_000),
@@ -100,7 +103,7 @@ const schema = z
      */
     FETCH_BATCH_SIZE: int(2_000, 1, 5_000),
     HOLVI_API_HOST: z.string().default('127.0.0.1'),
-    HOLVI_API_PORT: int(5002, 0, 65_535),
+    HOLVI_API_PORT: port(defaultPorts.api),
     WEBHOOK_RATE_LIMIT_PER_MINUTE: int(600_000, 1, 100_000_000),
     /**
      * Least time between two signals to the sync. Every signal costs the workflow a task, and a
@@ -117,10 +120,22 @@ const schema = z
      */
     WORKER_SHUTDOWN_GRACE: duration(15_000, { maxMs: 10 * 60_000 }),
     WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
-    WORKER_METRICS_PORT: int(5003, 0, 65_535),
+    WORKER_METRICS_PORT: port(defaultPorts.workerMetrics),
+    /**
+     * The Temporal SDK's own Prometheus exporter, on 127.0.0.1 only: the worker's /metrics reads it
+     * there and serves it with its own, so it needs a port known in advance (not 0).
+     */
+    WORKER_SDK_METRICS_PORT: port(defaultPorts.workerSdkMetrics, 1),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((settings, ctx) => {
+    if (settings.WORKER_SDK_METRICS_PORT === settings.WORKER_METRICS_PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_SDK_METRICS_PORT'],
+        message: `${settings.WORKER_SDK_METRICS_PORT} is WORKER_METRICS_PORT too: the two servers need a port each`,
+      });
+    }
     // A list holds entries of up to the first: a list cap below it would refuse such a list.
     if (settings.EXPENZY_MAX_LIST_RESPONSE_BYTES < settings.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES) {
       ctx.addIssue({

@@ -377,7 +377,7 @@ describe('activities against PostgreSQL and the simulator', () => {
     );
   });
 
-  // Found by `make soak seed=1 minutes=30` (chaos/README.md, "Soak"): malformed payouts and
+  // Found by `make soak seed=1 minutes=30` (tools/chaos/README.md, "Soak"): malformed payouts and
   // fail-after-commit at once left quarantined rows without an outcome although the partner
   // held them in `error`.
   it('a lost answer to `error` (500 after commit) is recorded by the next list, never sent again', async () => {

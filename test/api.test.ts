@@ -5,7 +5,7 @@ import { buildApp } from '../src/api/app.js';
 import { createSyncClient, type SyncClient } from '../src/temporal/sync-client.js';
 import { loadConfig } from '../src/config.js';
 import { createHolviDatabase, type TestDatabase, testPool } from './support/databases.js';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../tools/stack/ports.js';
 
 /** A sync client that records signals; each resolves when `release` is called (or at once). */
 function recordingSyncClient(options: { fail?: boolean } = {}) {

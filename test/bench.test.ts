@@ -1,13 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { caseSpecs, runBench, summarise, type BenchResult } from '../bench/bench.js';
+import { caseSpecs, runBench, summarise } from '../bench/bench.js';
 import type { RunResult } from '../bench/cases.js';
 import { chartSvg, niceStep, renderPng } from '../bench/chart.js';
 import { chartFor, formatMarkdown, formatTable } from '../bench/figures.js';
 import { benchOptionsFrom, OptionError, type BenchOptions } from '../bench/options.js';
+import type { BenchResult } from '../bench/result.js';
 import {
   cdf,
   cumulative,
@@ -21,28 +21,12 @@ import {
 } from '../bench/stats.js';
 import { evaluateTargets } from '../bench/targets.js';
 import { createExpenzyDatabase, createHolviDatabase, type TestDatabase } from './support/databases.js';
-import { freePort } from './support/free-port.js';
 
 // The bench's pure parts, then the whole harness at a tiny size (200 payouts, 3-second streams,
 // one repetition, the three pipelines) on a stack of its own: fresh databases on the suite's
 // PostgreSQL, the suite's Temporal server, and the simulator, worker and API started by
 // scripts/stack.sh on free ports. No assertion on how fast anything is: only that every figure
 // exists and is sane.
-
-const canBind = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-
-/** The worker also listens on its metrics port + 1000 (the SDK's exporter): both must be free. */
-async function freeMetricsPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port + 1000 < 65_536 && (await canBind(port + 1000))) return port;
-  }
-}
 
 describe('bench: pure parts', () => {
   it('takes percentiles as the report does, medians, ratios and slopes', () => {
@@ -107,7 +91,11 @@ describe('bench: pure parts', () => {
     expect(() => benchOptionsFrom({}, ['--drain-failure-rate', '2'])).toThrow(OptionError);
     const sizes = benchOptionsFrom({}, ['--n', '10000,100000', '--port-base', '40000']) as BenchOptions;
     expect(sizes.sizes).toEqual([10_000, 100_000]);
-    expect(sizes.ports).toMatchObject({ pg: 40_000, workerMetrics: 40_005 });
+    expect(sizes.ports).toMatchObject({ postgres: 40_000, workerMetrics: 40_005, workerSdkMetrics: 40_006 });
+    expect(new Set(Object.values(sizes.ports!)).size).toBe(9);
+    expect(benchOptionsFrom({}, [])).toMatchObject({
+      ports: { workerMetrics: 15_003, workerSdkMetrics: 16_003 },
+    });
     expect(caseSpecs(sizes).map((spec) => spec.id)).toEqual([
       'drain-10000',
       'drain-100000',
@@ -269,18 +257,10 @@ describe('bench: the harness end to end at a tiny size', () => {
       ceilingN: 150,
       outDir: join(dir, 'results'),
       stackDir: join(dir, 'stack'),
-      ports: {
-        pg: 0,
-        temporal: 0,
-        temporalUi: 0,
-        expenzy: await freePort(),
-        api: await freePort(),
-        workerMetrics: await freeMetricsPort(),
-      },
       keepStack: false,
       timeoutSeconds: 60,
       label: 'test',
-      databases: { holviOwnerUrl: holvi.ownerUrl, holviAppUrl: holvi.appUrl, expenzyUrl: expenzy.ownerUrl },
+      databases: { holviOwnerUrl: holvi.ownerUrl, holviAppUrl: holvi.appUrl, expenzyDbUrl: expenzy.ownerUrl },
       temporalAddress: inject('temporalAddress'),
       taskQueue: `bench-test-${process.pid}-${Date.now()}`,
     };

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { defaultPorts } from '../config/ports.js';
 
 // docker-compose.yml cannot be run here (no Docker engine in CI), so this checks what can go
 // wrong without running it: references, healthchecks, ports, and that every variable it sets is
@@ -32,7 +33,7 @@ const settingsReadIn: Record<string, string[]> = {
   migrate: ['src/config.ts'],
   worker: ['src/config.ts'],
   api: ['src/config.ts'],
-  tools: ['tools/report-cli.ts', 'expenzy/producer-options.ts'],
+  tools: ['tools/report/cli.ts', 'expenzy/producer-options.ts'],
 };
 
 /**
@@ -91,11 +92,25 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes exactly the ports of the local stack', () => {
-    const published = entries.flatMap(([, service]) =>
-      (service.ports ?? []).map((p) => Number(publish(p)[1])),
-    );
-    expect(published.sort()).toEqual([5001, 5002, 5003, 7233, 8233]);
+  it("publishes the local stack's ports (config/ports.json) and serves ours on the same inside", () => {
+    const published = (name: string) => services[name]!.ports!.map((p) => publish(p).slice(1).map(Number));
+    const { expenzy, api, workerMetrics, workerSdkMetrics, temporal, temporalUi } = defaultPorts;
+    expect(published('expenzy')).toEqual([[expenzy, expenzy]]);
+    expect(published('api')).toEqual([[api, api]]);
+    expect(published('worker')).toEqual([[workerMetrics, workerMetrics]]);
+    expect(published('temporal')).toEqual([[temporal, temporal]]);
+    expect(published('temporal-ui')[0]![0]).toBe(temporalUi);
+    const all = entries.flatMap(([, service]) => (service.ports ?? []).map((p) => Number(publish(p)[1])));
+    expect(all.sort()).toEqual([expenzy, api, workerMetrics, temporal, temporalUi].sort());
+
+    const env = (name: string) => services[name]!.environment!;
+    expect(env('expenzy').EXPENZY_PORT).toBe(expenzy);
+    expect(env('api').HOLVI_API_PORT).toBe(api);
+    expect(env('worker').WORKER_METRICS_PORT).toBe(workerMetrics);
+    expect(env('worker').WORKER_SDK_METRICS_PORT).toBe(workerSdkMetrics);
+    expect(env('worker').EXPENZY_API_BASE_URL).toBe(`http://expenzy:${expenzy}`);
+    for (const name of ['worker', 'api']) expect(env(name).TEMPORAL_ADDRESS).toBe(`temporal:${temporal}`);
+    expect(env('tools').HOLVI_API_BASE_URL).toBe(`http://api:${api}`);
   });
 
   it('publishes on the loopback only, never on every interface', () => {
@@ -214,6 +229,11 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
   });
 
+  it("exposes our services' ports (config/ports.json)", () => {
+    const exposed = /^EXPOSE (.+)$/m.exec(runtime)?.[1]?.split(' ').map(Number);
+    expect(exposed).toEqual([defaultPorts.expenzy, defaultPorts.api, defaultPorts.workerMetrics]);
+  });
+
   it('runs an entrypoint that exists', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
     expect(cmd).not.toBeNull();
@@ -227,6 +247,7 @@ describe('Dockerfile', () => {
       .split('\n')
       .filter((line) => line && !line.startsWith('#'));
     for (const needed of [
+      'config',
       'src',
       'expenzy',
       'tools',

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildExpenzyApp } from '../expenzy/app.js';
 import { migrateExpenzy } from '../expenzy/db.js';
 import { Knobs } from '../expenzy/knobs.js';
-import { freePorts } from '../tools/chaos/ports.js';
+import { freePorts } from '../tools/stack/ports.js';
 import {
   createExpenzyDatabase,
   createHolviDatabase,
@@ -84,7 +84,7 @@ describe('the production build (dist/)', () => {
       join(dir, 'temporal.toml'),
       `[profile.suite]\naddress = "${inject('temporalAddress')}"\nnamespace = "default"\n`,
     );
-    const [apiPort, metricsPort] = await freePorts(2, 1000);
+    const [apiPort, metricsPort, sdkMetricsPort] = await freePorts(3);
     const suffix = `${process.pid}-${Date.now().toString(36)}`;
     const inherited = { ...process.env };
     for (const name of Object.keys(inherited))
@@ -100,6 +100,7 @@ describe('the production build (dist/)', () => {
       SYNC_WORKFLOW_ID: `dist-${suffix}`,
       HOLVI_API_PORT: String(apiPort),
       WORKER_METRICS_PORT: String(metricsPort),
+      WORKER_SDK_METRICS_PORT: String(sdkMetricsPort),
       RECONCILE_INTERVAL: '2s',
     };
     apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -121,7 +122,8 @@ describe('the production build (dist/)', () => {
       'dist/src/worker/main.js',
       'dist/src/db/migrate-cli.js',
       'dist/expenzy/server.js',
-      'dist/tools/report-cli.js',
+      'dist/config/ports.json',
+      'dist/tools/report/cli.js',
       'dist/tools/replay.js',
       'dist/workflow-bundle.js',
     ]) {

@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { defaultPorts } from '../config/ports.js';
 import { alertRules, dashboard, kitExpressions, metricNamesIn } from './support/ops.js';
 
 // The operations kit: Prometheus alert rules checked and unit-tested by promtool (built from the
@@ -24,6 +27,20 @@ describe('ops/prometheus', () => {
       ]),
     );
     for (const rule of alertRules()) expect(rule.labels?.severity, rule.alert).toMatch(/^(page|warning)$/);
+  });
+
+  it("scrapes the worker's and the API's /metrics on the stack's ports (config/ports.json)", () => {
+    const config = parse(readFileSync(`${root}ops/prometheus/prometheus.yml`, 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = Object.fromEntries(
+      config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]),
+    );
+    // Not the SDK's exporter: the worker's /metrics serves its metrics too.
+    expect(targets).toEqual({
+      'expenzy-sync-worker': [`127.0.0.1:${defaultPorts.workerMetrics}`],
+      'expenzy-sync-api': [`127.0.0.1:${defaultPorts.api}`],
+    });
   });
 
   it('passes promtool check rules, check config and the rules unit tests', () => {

@@ -7,7 +7,7 @@ import { createActivities } from '../src/activities/index.js';
 import { jsonbText } from '../src/db/pg-text.js';
 import { SyncFence } from '../src/fence/sync-fence.js';
 import { createExpenzyClient, type ExpenzyClient } from '../src/partner/expenzy-client.js';
-import { buildReport, type Report } from '../tools/report.js';
+import { buildReport, type Report } from '../tools/report/index.js';
 import { SYNC_ID, runPass } from './support/activity-pass.js';
 import {
   createExpenzyDatabase,

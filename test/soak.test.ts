@@ -15,11 +15,11 @@ let chaos: ChaosRunner | undefined;
 const results: SoakResult[] = [];
 const log: string[] = [];
 
-/** Ports from fixed bases when SOAK_PORT_BASE and SOAK_PG_PORT are set (as tools/soak.ts reads them). */
+/** Ports from fixed bases when SOAK_PORT_BASE and SOAK_PG_PORT are set (as tools/soak/cli.ts reads them). */
 function ports() {
   const base = Number(process.env.SOAK_PORT_BASE);
   const postgres = Number(process.env.SOAK_PG_PORT);
-  return base > 0 && postgres > 0 ? { ports: { base, postgres } } : {};
+  return base > 0 && postgres > 0 ? { portBand: { base, postgres } } : {};
 }
 
 beforeAll(async () => {

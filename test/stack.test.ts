@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.js';
+import { defaultPorts } from '../config/ports.js';
+import { freePort } from '../tools/stack/ports.js';
 import { temporalBinary } from './support/temporal-dev-server.js';
 
 // scripts/stack.sh with the one service it runs without the rest of the project: a Temporal dev
@@ -121,6 +122,23 @@ describe('scripts/stack.sh', () => {
     const described = await temporal('operator', 'namespace', 'describe', '--namespace', 'stack-test');
     expect(described.stdout).toContain('stack-test');
     expect(existsSync(join(stackDir, 'temporal/temporal.db'))).toBe(true);
+  });
+
+  it("defaults to config/ports.json's ports, the ones the services read", async () => {
+    const moved = /^(PGPORT|TEMPORAL_ADDRESS|STACK_TEMPORAL_UI_PORT|\w+_PORT|\w+_URL)$/;
+    const unmoved = Object.fromEntries(Object.entries(env).filter(([name]) => !moved.test(name)));
+    const { stdout } = await run('bash', [`${root}scripts/stack.sh`, 'urls'], {
+      env: { ...unmoved, STACK_SERVICES: 'postgres temporal expenzy worker worker2 api' },
+    });
+    const ports = defaultPorts;
+    expect(stdout).toContain(`PostgreSQL        127.0.0.1:${ports.postgres} `);
+    expect(stdout).toContain(
+      `Temporal          127.0.0.1:${ports.temporal}, Web UI http://127.0.0.1:${ports.temporalUi}\n`,
+    );
+    expect(stdout).toContain(`Expenzy           http://127.0.0.1:${ports.expenzy} `);
+    expect(stdout).toContain(`Worker metrics    http://127.0.0.1:${ports.workerMetrics}/metrics`);
+    expect(stdout).toContain(`Worker 2 metrics  http://127.0.0.1:${ports.worker2Metrics}/metrics`);
+    expect(stdout).toContain(`Holvi API         http://127.0.0.1:${ports.api} `);
   });
 
   it('down stops the whole process group', async () => {

@@ -10,7 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSyncClient } from '../src/temporal/sync-client.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../tools/stack/ports.js';
 
 // The services reach Temporal the way the `temporal` CLI does (@temporalio/envconfig): a profile
 // of temporal.toml, overridden by TEMPORAL_* variables. Here against the suite's dev server, in

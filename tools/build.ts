@@ -6,10 +6,10 @@ import { prebuiltBundlePath, workflowsPath } from '../src/worker/create-worker.j
 /**
  * `npm run build`: the production build in dist/, which the image runs (no tsx, no webpack at
  * start-up):
- *   dist/src, dist/expenzy, dist/tools   tsc -p tsconfig.build.json
- *   dist/workflow-bundle.js              bundleWorkflowCode over src/workflows, loaded by the
- *                                        worker and the replayer through `workflowBundle`
- *   dist/migrations                      the SQL files, for the migrate step and the version check
+ *   dist/src, dist/expenzy, dist/config, dist/tools   tsc -p tsconfig.build.json
+ *   dist/workflow-bundle.js    bundleWorkflowCode over src/workflows, loaded by the worker and the
+ *                              replayer through `workflowBundle`
+ *   dist/migrations            the SQL files, for the migrate step and the version check
  */
 const root = new URL('../', import.meta.url).pathname;
 const dist = `${root}dist`;

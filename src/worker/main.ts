@@ -15,7 +15,7 @@ import { startMetricsServer } from './metrics-server.js';
 
 const config = loadConfig();
 const logger = createLogger('worker', config.LOG_LEVEL);
-const SDK_METRICS_ADDRESS = `127.0.0.1:${config.WORKER_METRICS_PORT + 1000}`;
+const SDK_METRICS_ADDRESS = `127.0.0.1:${config.WORKER_SDK_METRICS_PORT}`;
 
 installRuntime(logger, SDK_METRICS_ADDRESS);
 

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { defaultPorts } from '../../config/ports.js';
 import { loadConfig } from '../../expenzy/config.js';
 import { defaultKnobs } from '../../expenzy/knobs.js';
 
 describe('loadConfig', () => {
   it('defaults everything', () => {
     expect(loadConfig({})).toEqual({
-      databaseUrl: 'postgres://expenzy:expenzy@127.0.0.1:55432/expenzy',
+      databaseUrl: `postgres://expenzy:expenzy@127.0.0.1:${defaultPorts.postgres}/expenzy`,
       host: '127.0.0.1',
-      port: 5001,
+      port: defaultPorts.expenzy,
       adminEnabled: false,
       seed: undefined,
       outageSeconds: 0,
@@ -63,7 +64,7 @@ describe('loadConfig', () => {
   it('takes an empty variable as unset', () => {
     expect(loadConfig({ EXPENZY_SEED: '', EXPENZY_MALFORMED_KINDS: '', EXPENZY_PORT: '' })).toMatchObject({
       seed: undefined,
-      port: 5001,
+      port: defaultPorts.expenzy,
       knobs: { malformedKinds: defaultKnobs.malformedKinds },
     });
   });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExpenzyDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../tools/stack/ports.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { defaultPorts } from '../../config/ports.js';
 import { migrateHolvi } from '../../src/db/migrate.js';
 
-/** Where the local test cluster lives (scripts/postgres.sh); override with TEST_PG_HOST / TEST_PG_PORT. */
+/**
+ * Where the local test cluster lives: scripts/postgres.sh's, which test/global-setup.ts starts on
+ * PGPORT (else the default port); override with TEST_PG_HOST / TEST_PG_PORT.
+ */
 const host = process.env.TEST_PG_HOST ?? '127.0.0.1';
-const port = Number(process.env.TEST_PG_PORT ?? 55432);
+const port = Number(process.env.TEST_PG_PORT || process.env.PGPORT || defaultPorts.postgres);
 
 export const urlFor = (user: string, database: string) =>
   `postgres://${user}:${user}@${host}:${port}/${database}`;

@@ -19,7 +19,7 @@ import { expenzyClientFromConfig, type ExpenzyClient } from '../../src/partner/e
 import { statusQuery, type SyncStatus } from '../../src/workflows/sync-contract.js';
 import { SyncFence } from '../../src/fence/sync-fence.js';
 import { activityDependencies, createSyncWorker, workflowsPath } from '../../src/worker/create-worker.js';
-import { buildReport, type Report } from '../../tools/report.js';
+import { buildReport, type Report } from '../../tools/report/index.js';
 import { createExpenzyDatabase, createHolviDatabase, testPool } from './databases.js';
 
 /**

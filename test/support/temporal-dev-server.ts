@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
-import { freePort } from './free-port.js';
+import { freePort } from '../../tools/stack/ports.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { producePayouts, ProducerError, type ProducerHooks } from '../../expenzy/producer.js';
 import { defaultProducerOptions, type ProducerOptions } from '../../expenzy/producer-options.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../tools/stack/ports.js';
 import { startFakes, type Fakes } from './producer-fakes.js';
 
 let fakes: Fakes;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../tools/report.js';
+import type { Report } from '../../tools/report/index.js';
 import {
   createReportDatabases,
   insertAtExpenzy,
@@ -21,7 +21,7 @@ function runReport(env: Record<string, string>, ...args: string[]): Promise<Run>
   return new Promise((resolve) => {
     execFile(
       'npx',
-      ['tsx', 'tools/report-cli.ts', ...args],
+      ['tsx', 'tools/report/cli.ts', ...args],
       { cwd: root, env: { ...process.env, ...env } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
     );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildReport, type Check, type Report } from '../../tools/report.js';
+import { buildReport, type Check, type Report } from '../../tools/report/index.js';
 import {
   createReportDatabases,
   insertAtExpenzy,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultPorts } from '../../config/ports.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
@@ -76,6 +77,23 @@ describe('loadConfig', () => {
     // One figure for both would leave one of them wrong: the old variable is refused, not ignored.
     expect(() => loadConfig({ EXPENZY_MAX_RESPONSE_BYTES: '268435456' })).toThrow(
       /EXPENZY_MAX_RESPONSE_BYTES: is not read: set EXPENZY_MAX_LIST_RESPONSE_BYTES/,
+    );
+  });
+
+  it('listens on the ports of config/ports.json, the SDK exporter on a port of its own', () => {
+    const defaults = loadConfig({});
+    expect(defaults.HOLVI_API_PORT).toBe(defaultPorts.api);
+    expect(defaults.WORKER_METRICS_PORT).toBe(defaultPorts.workerMetrics);
+    expect(defaults.WORKER_SDK_METRICS_PORT).toBe(defaultPorts.workerSdkMetrics);
+    expect(defaults.EXPENZY_API_BASE_URL).toBe(`http://127.0.0.1:${defaultPorts.expenzy}`);
+    expect(defaults.HOLVI_DATABASE_URL).toContain(`@127.0.0.1:${defaultPorts.postgres}/`);
+    expect(loadConfig({ WORKER_SDK_METRICS_PORT: '16003' }).WORKER_SDK_METRICS_PORT).toBe(16_003);
+
+    expect(() => loadConfig({ WORKER_SDK_METRICS_PORT: '0' })).toThrow(/WORKER_SDK_METRICS_PORT/);
+    expect(() => loadConfig({ WORKER_SDK_METRICS_PORT: '65536' })).toThrow(/WORKER_SDK_METRICS_PORT/);
+    expect(() => loadConfig({ WORKER_SDK_METRICS_PORT: 'metrics' })).toThrow(/WORKER_SDK_METRICS_PORT/);
+    expect(() => loadConfig({ WORKER_METRICS_PORT: '7000', WORKER_SDK_METRICS_PORT: '7000' })).toThrow(
+      /WORKER_SDK_METRICS_PORT: 7000 is WORKER_METRICS_PORT too/,
     );
   });
 });

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparePayouts } from '../../tools/report-compare.js';
-import type { ExpenzyRow, HolviRow } from '../../tools/report-load.js';
-import { reportFrom } from '../../tools/report.js';
+import { comparePayouts, reportFrom, type ExpenzyRow, type HolviRow } from '../../tools/report/index.js';
 import { recordedTwice, reportViolations, updatedTwice } from '../../tools/soak/invariants.js';
 
 // The soak's invariants turn what the databases hold into a list of violations, one per payout

@@ -1,5 +1,5 @@
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
-import { percentilesMs } from '../report-latency.js';
+import { percentilesMs } from '../report/index.js';
 
 /**
  * The Holvi API's own answer times, read from its log (a `request completed` line with `ms` for

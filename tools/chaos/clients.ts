@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { statusQuery, type SyncStatus } from '../../src/workflows/sync-contract.js';
-import type { StackAddresses } from './stack.js';
+import type { StackAddresses } from '../stack/stack.js';
 
 /**
  * The runner's own connections to the stack it breaks: database pools for the report and the

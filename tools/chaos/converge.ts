@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildReport, type Report } from '../report.js';
+import { buildReport, type Report } from '../report/index.js';
 import type { StackClients } from './clients.js';
 
 export interface Convergence {

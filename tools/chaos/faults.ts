@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KnobPatch, KnobSettings } from '../../expenzy/knobs.js';
 import { callJson, SYNC_TASK_QUEUE, SYNC_WORKFLOW_ID, type StackClients } from './clients.js';
 import { floodWebhooks, type FloodResult } from './flood.js';
-import type { Service, Stack, WorkerService } from './stack.js';
+import type { Service, Stack, WorkerService } from '../stack/stack.js';
 
 /**
  * The fault injectors: the partner's knobs and outage (the simulator's admin routes), and the
@@ -198,30 +198,27 @@ export class Faults {
 
   /** The runbook's `temporal workflow terminate` of the sync's current run. */
   async terminateSync(why: string): Promise<void> {
-    await this.stack.temporal([
-      'workflow',
-      'terminate',
-      '--workflow-id',
-      SYNC_WORKFLOW_ID,
-      '--reason',
-      `chaos: ${why}`,
-    ]);
+    await this.operate(SYNC_WORKFLOW_ID, 'terminate', [], why);
     this.record('sync-terminate', `sync terminated ${why}`);
   }
 
   /** The runbook's `temporal workflow reset --type LastWorkflowTask` of the sync's current run. */
   async resetSync(why: string): Promise<void> {
-    await this.stack.temporal([
+    await this.operate(SYNC_WORKFLOW_ID, 'reset', ['--type', 'LastWorkflowTask'], why);
+    this.record('sync-reset', `sync reset to its last workflow task ${why}`);
+  }
+
+  /** `temporal workflow COMMAND --workflow-id ID OPTIONS… --reason "chaos: WHY"`, as an operator types it. */
+  private operate(workflowId: string, command: string, options: string[], why: string): Promise<string> {
+    return this.stack.temporal([
       'workflow',
-      'reset',
+      command,
       '--workflow-id',
-      SYNC_WORKFLOW_ID,
-      '--type',
-      'LastWorkflowTask',
+      workflowId,
+      ...options,
       '--reason',
       `chaos: ${why}`,
     ]);
-    this.record('sync-reset', `sync reset to its last workflow task ${why}`);
   }
 
   /**
@@ -245,14 +242,7 @@ export class Faults {
     this.record('stray-sync', `second expenzySync started as ${workflowId}`);
     return async () => {
       if ((await this.clients.workflowStatus(workflowId)) !== 'RUNNING') return;
-      await this.stack.temporal([
-        'workflow',
-        'terminate',
-        '--workflow-id',
-        workflowId,
-        '--reason',
-        'chaos: cleanup',
-      ]);
+      await this.operate(workflowId, 'terminate', [], 'cleanup');
     };
   }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import { callJson, connectClients, readCounter, type StackClients } from './clients.js';
 import { waitForConvergence, type Convergence } from './converge.js';
 import { Faults, summarizeFaults, type FaultRecord } from './faults.js';
@@ -13,13 +13,13 @@ import type { Check, Scale, Scenario, ScenarioContext, Sizes } from './scenario.
 
 export type { Check } from './scenario.js';
 import { RECONCILE_INTERVAL_SECONDS, sizesFor } from './sizes.js';
-import { Stack, type StackOptions } from './stack.js';
+import { Stack, type StackOptions } from '../stack/stack.js';
 import { ScenarioWatch } from './watch.js';
 
 /**
  * Runs scenarios one after another on one isolated stack: reset, inject (faults while the
  * producer creates payouts), wait for convergence, let it settle, report, check. Used by
- * `make chaos` (tools/chaos.ts) and by test/chaos.test.ts with the small sizes.
+ * `make chaos` (tools/chaos/cli.ts) and by test/chaos.test.ts with the small sizes.
  */
 
 export interface ScenarioResult {
@@ -54,8 +54,8 @@ export interface RunnerOptions {
   env?: Record<string, string>;
   /** Overrides for the sizes of `scale`. */
   sizes?: Partial<Sizes>;
-  /** Ports from fixed bases rather than random free ones (StackOptions.ports). */
-  ports?: StackOptions['ports'];
+  /** Ports from fixed bases rather than random free ones. */
+  portBand?: StackOptions['portBand'];
 }
 
 /** The stack's settings for chaos: frequent reconciliation, a partner that only fails when told. */
@@ -78,10 +78,10 @@ export class ChaosRunner {
   /** Starts an isolated stack (temporary STACK_DIR, free ports) and connects to it. */
   static async start(options: RunnerOptions): Promise<ChaosRunner> {
     const log = options.log ?? (() => {});
-    const stack = await Stack.isolated({
+    const stack = await Stack.create({
       env: { ...stackEnvironment, ...options.env },
       log,
-      ...(options.ports ? { ports: options.ports } : {}),
+      ...(options.portBand ? { portBand: options.portBand } : {}),
     });
     log(`stack in ${stack.addresses.stackDir} (logs: ${stack.addresses.stackDir}/logs)`);
     try {

@@ -1,9 +1,9 @@
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import type { StackClients } from './clients.js';
 import type { Convergence } from './converge.js';
 import type { Faults } from './faults.js';
 import type { Production, ProductionOptions } from './produce.js';
-import type { Stack } from './stack.js';
+import type { Stack } from '../stack/stack.js';
 
 export type Scale = 'small' | 'full';
 
@@ -82,5 +82,5 @@ export interface Scenario {
   /** Produces payouts and injects the faults; resolves when both are over. */
   inject(context: ScenarioContext): Promise<void>;
   /** Scenario-specific checks on the converged system. */
-  verify?(context: ScenarioContext, report: Report, convergence: Convergence): Promise<void>;
+  verify?(context: ScenarioContext, report: Report, convergence: Convergence): Promise<void> | void;
 }

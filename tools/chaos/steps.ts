@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import { readFrom, size } from './api-log.js';
 import { callJson, type PendingActivity } from './clients.js';
 import type { ScenarioContext } from './scenario.js';

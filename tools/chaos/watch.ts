@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Report } from '../report.js';
+import type { Report } from '../report/index.js';
 import { ApiLogWindow } from './api-log.js';
 import { readCounter, SYNC_WORKFLOW_ID, type StackClients } from './clients.js';
 import { reportOnce, type Convergence } from './converge.js';
 import type { FaultRecord } from './faults.js';
 import { activityTimeoutsSince } from './history.js';
 import type { Check } from './scenario.js';
-import type { Stack } from './stack.js';
+import type { Stack } from '../stack/stack.js';
 
 type Figures = Record<string, number | string>;
 

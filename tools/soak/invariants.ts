@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackClients } from '../chaos/clients.js';
-import { accountForMalformed } from '../chaos/quarantine.js';
-import type { Report } from '../report.js';
+import { accountForMalformed, type OpenPayout } from '../chaos/quarantine.js';
+import type { Report } from '../report/index.js';
 
 /**
  * The soak's invariants. At every moment, faults or not: no payout updated twice at the partner
@@ -45,34 +45,33 @@ export interface RecordedCount {
   count: number;
 }
 
+/** A violation as found, before it is known when. */
+type Found = Omit<Violation, 'atMs' | 'phase'>;
+
+/** The payouts among `rows` counted more than once, as violations of `invariant`. */
+const moreThanOnce =
+  <Row extends { id: string; count: number }>(invariant: InvariantName, detail: (row: Row) => string) =>
+  (rows: Row[]): Found[] =>
+    rows.filter((row) => row.count > 1).map((row) => ({ invariant, subject: row.id, detail: detail(row) }));
+
 /** Payouts updated more than once at the partner, as violations. */
-export function updatedTwice(rows: PartnerUpdateCount[]): Omit<Violation, 'atMs' | 'phase'>[] {
-  return rows
-    .filter((row) => row.count > 1)
-    .map((row) => ({
-      invariant: 'updated-twice',
-      subject: row.id,
-      detail: `updated ${row.count} times at the partner (now ${row.state})`,
-    }));
-}
+export const updatedTwice = moreThanOnce<PartnerUpdateCount>(
+  'updated-twice',
+  (row) => `updated ${row.count} times at the partner (now ${row.state})`,
+);
 
 /** Payouts with more than one row in holvi_received_payout, as violations. */
-export function recordedTwice(rows: RecordedCount[]): Omit<Violation, 'atMs' | 'phase'>[] {
-  return rows
-    .filter((row) => row.count > 1)
-    .map((row) => ({
-      invariant: 'recorded-twice',
-      subject: row.id,
-      detail: `${row.count} rows in holvi_received_payout`,
-    }));
-}
+export const recordedTwice = moreThanOnce<RecordedCount>(
+  'recorded-twice',
+  (row) => `${row.count} rows in holvi_received_payout`,
+);
 
 /** Checks the report covers otherwise (updated twice, recorded twice) are left to the direct queries. */
 const coveredElsewhere = new Set(['maxUpdateCount', 'duplicates']);
 
 /** What a report of the drained system fails, as violations: each missing payout, then each other failed check. */
-export function reportViolations(report: Report): Omit<Violation, 'atMs' | 'phase'>[] {
-  const found: Omit<Violation, 'atMs' | 'phase'>[] = [];
+export function reportViolations(report: Report): Found[] {
+  const found: Found[] = [];
   for (const check of report.checks) {
     if (check.status !== 'FAIL' || coveredElsewhere.has(check.key)) continue;
     if (check.key === 'missing') {
@@ -108,7 +107,7 @@ export class Invariants {
     return [...this.found.values()];
   }
 
-  private add(violations: Omit<Violation, 'atMs' | 'phase'>[], phase: Phase): void {
+  private add(violations: Found[], phase: Phase): void {
     for (const violation of violations) {
       const key = `${violation.invariant}:${violation.subject}`;
       if (!this.found.has(key)) this.found.set(key, { ...violation, atMs: this.clock(), phase });
@@ -162,37 +161,26 @@ export class Invariants {
       this.add([{ invariant: 'not-drained', subject: 'drain', detail: drain.why ?? 'did not drain' }], 'end');
     if (drain.report) this.add(reportViolations(drain.report), 'end');
     const account = await accountForMalformed(this.clients);
-    this.add(
-      account.notQuarantined.map((open) => ({
-        invariant: 'malformed-not-quarantined' as const,
-        subject: open.id,
-        detail: `${open.label}: ${open.why}`,
-      })),
-      'end',
-    );
-    this.add(
-      account.unsettled.map((open) => ({
-        invariant: 'malformed-not-settled' as const,
-        subject: open.id,
-        detail: `${open.label}: ${open.why}`,
-      })),
-      'end',
-    );
-    this.add(
-      account.recorded.map((id) => ({
-        invariant: 'malformed-recorded' as const,
-        subject: id,
-        detail: 'malformed at the partner, yet in holvi_received_payout',
-      })),
-      'end',
-    );
-    this.add(
-      account.strays.map((id) => ({
-        invariant: 'valid-quarantined' as const,
-        subject: id,
-        detail: 'in holvi_rejected_payout, but no malformed payout at the partner has this id',
-      })),
-      'end',
-    );
+    const open = (payout: OpenPayout) => ({ id: payout.id, detail: `${payout.label}: ${payout.why}` });
+    const saying = (detail: string) => (id: string) => ({ id, detail });
+    const unaccounted: [InvariantName, { id: string; detail: string }[]][] = [
+      ['malformed-not-quarantined', account.notQuarantined.map(open)],
+      ['malformed-not-settled', account.unsettled.map(open)],
+      [
+        'malformed-recorded',
+        account.recorded.map(saying('malformed at the partner, yet in holvi_received_payout')),
+      ],
+      [
+        'valid-quarantined',
+        account.strays.map(
+          saying('in holvi_rejected_payout, but no malformed payout at the partner has this id'),
+        ),
+      ],
+    ];
+    for (const [invariant, payouts] of unaccounted)
+      this.add(
+        payouts.map(({ id, detail }) => ({ invariant, subject: id, detail })),
+        'end',
+      );
   }
 }

@@ -3,8 +3,8 @@ import { reportOnce } from '../chaos/converge.js';
 import { accountForMalformed } from '../chaos/quarantine.js';
 import type { ChaosRunner } from '../chaos/runner.js';
 import { RECONCILE_INTERVAL_SECONDS } from '../chaos/sizes.js';
-import type { WorkerService } from '../chaos/stack.js';
-import type { Report } from '../report.js';
+import type { WorkerService } from '../stack/stack.js';
+import type { Report } from '../report/index.js';
 import { Invariants, type Phase, type Violation } from './invariants.js';
 import { SteadyProducer, type ProducerTotals } from './producer.js';
 import { resourceOf, type SoakAction, type SoakSchedule } from './schedule.js';
@@ -60,13 +60,10 @@ export interface SoakResult {
 /** An action that found nothing to act on (a process not running at that moment). */
 class Skipped extends Error {}
 
-const DEFAULT_RATE = 5;
-const DEFAULT_WEBHOOK_CONCURRENCY = 10;
-const DEFAULT_CHECK_EVERY_MS = 5_000;
-const DEFAULT_SETTLE_MS = 5_000;
+/** SoakOptions' defaults (but the drain's timeout, which depends on the length). */
+const defaults = { ratePerSecond: 5, webhookConcurrency: 10, checkEveryMs: 5_000, settleMs: 5_000 };
 /** A service that fails to start (Temporal or PostgreSQL restarting meanwhile) is tried again. */
-const START_ATTEMPTS = 5;
-const START_RETRY_PAUSE_MS = 2_000;
+const startTries = { most: 5, pauseMs: 2_000 };
 
 export const defaultDrainTimeoutMs = (minutes: number) => 5 * 60_000 + minutes * 10_000;
 
@@ -88,12 +85,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const clock = () => Math.round(performance.now() - started);
   const invariants = new Invariants(clients, clock);
   let phase: Phase = 'faults';
-  const stopWatching = invariants.watch(options.checkEveryMs ?? DEFAULT_CHECK_EVERY_MS, () => phase);
+  const stopWatching = invariants.watch(options.checkEveryMs ?? defaults.checkEveryMs, () => phase);
   const producer = new SteadyProducer({
     expenzyUrl: clients.addresses.expenzyUrl,
     apiUrl: clients.addresses.apiUrl,
-    ratePerSecond: options.ratePerSecond ?? DEFAULT_RATE,
-    concurrency: options.webhookConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY,
+    ratePerSecond: options.ratePerSecond ?? defaults.ratePerSecond,
+    concurrency: options.webhookConcurrency ?? defaults.webhookConcurrency,
     log,
   });
   const actions = new ActionRunner(chaos, producer, outcomes, clock, schedule.faultPhaseMs, log);
@@ -122,7 +119,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       ...(drained.why ? { why: drained.why } : {}),
     };
     log(`${drained.drained ? 'drained' : 'NOT drained'} in ${drain.seconds} s`);
-    await sleep(options.settleMs ?? DEFAULT_SETTLE_MS);
+    await sleep(options.settleMs ?? defaults.settleMs);
     lastReport = await reportOnce(clients, true).catch(() => drained.report);
     phase = 'end';
     await stopWatching();
@@ -305,19 +302,21 @@ class ActionRunner {
     await this.startService(service);
   }
 
-  /** stack.sh start, again when it fails (a Temporal or PostgreSQL restart meanwhile). */
-  private async startService(service: WorkerService | 'api'): Promise<void> {
+  /** `start`, again when it fails (a Temporal or PostgreSQL restart meanwhile). */
+  private async tried(what: string, start: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.chaos.stack.start(service);
-        return;
+        return await start();
       } catch (caught) {
-        if (attempt >= START_ATTEMPTS) throw caught;
-        this.log(`${service} did not start (attempt ${attempt}): trying again`);
-        await sleep(START_RETRY_PAUSE_MS);
+        if (attempt >= startTries.most) throw caught;
+        this.log(`${what} did not start (attempt ${attempt}): trying again`);
+        await sleep(startTries.pauseMs);
       }
     }
   }
+
+  private startService = (service: WorkerService | 'api') =>
+    this.tried(service, () => this.chaos.stack.start(service));
 
   private async stall(service: WorkerService | 'api', stallMs: number): Promise<void> {
     this.running(service);
@@ -350,14 +349,9 @@ class ActionRunner {
     const { faults, stack, clients } = this.chaos;
     await faults.restoreKnobs();
     await this.cleanUp();
-    for (let attempt = 1; !(await stack.healthy()); attempt++) {
-      try {
-        await stack.up();
-      } catch (caught) {
-        if (attempt >= START_ATTEMPTS) throw caught;
-        await sleep(START_RETRY_PAUSE_MS);
-      }
-    }
+    await this.tried('the stack', async () => {
+      if (!(await stack.healthy())) await stack.up();
+    });
     await fetch(`${clients.addresses.apiUrl}/expenzy/webhook/`, { signal: AbortSignal.timeout(10_000) })
       .then((response) => response.text())
       .catch((caught: Error) => this.log(`the drain's webhook failed: ${caught.message}`));

@@ -1,7 +1,7 @@
 import type { ActionOutcome, SoakResult } from './runner.js';
 import { actionKinds, describeAction } from './schedule.js';
 
-/** What a soak run prints at its end, and its row in chaos/README.md's table of long runs. */
+/** What a soak run prints at its end, and its row in tools/chaos/README.md's table of long runs. */
 
 /** Passed: the run completed and no invariant was violated. */
 export const passed = (result: SoakResult) => result.error === undefined && result.violations.length === 0;
@@ -81,7 +81,7 @@ export function formatSummary(result: SoakResult): string {
   return lines.join('\n');
 }
 
-/** The run's row of chaos/README.md's table: seed, minutes, payouts, faults, violations. */
+/** The run's row of tools/chaos/README.md's table: seed, minutes, payouts, faults, violations. */
 export function tableRow(result: SoakResult): string {
   const payouts = result.payouts?.atPartner ?? result.production?.created ?? 0;
   const violations = result.error ? 'runner error' : String(result.violations.length);

@@ -62,9 +62,7 @@ export const markTimeoutLiveWorker: Scenario = {
     // Over once the timed-out attempt's updates have been answered (and applied).
     await sleep(Math.max(0, sentAt + SLOW_UPDATE_MS + 2_000 - performance.now()));
   },
-  async verify(context, report) {
-    checkUpdatedOnce(context, report);
-  },
+  verify: checkUpdatedOnce,
 };
 
 /** Long enough to catch the list call at the partner and stop its worker meanwhile. */
@@ -121,9 +119,7 @@ export const stalledFetch: Scenario = {
     await sleep(2 * SLOW_LIST_MS + 2_000);
     await faults.setKnobs({ failureRate: 0, listLatencyMs: null });
   },
-  async verify(context, report) {
-    checkUpdatedOnce(context, report);
-  },
+  verify: checkUpdatedOnce,
 };
 
 export const refusedBatch: Scenario = {
@@ -166,7 +162,5 @@ export const refusedBatch: Scenario = {
       `${oversize} payloads over the limit`,
     );
   },
-  async verify(context, report) {
-    checkUpdatedOnce(context, report);
-  },
+  verify: checkUpdatedOnce,
 };

@@ -95,9 +95,7 @@ export const terminateMidSend: Scenario = {
     // Signal-with-start: a new run, whose first pass lists at once.
     await webhook(context);
   },
-  async verify(context, report) {
-    checkUpdatedOnce(context, report);
-  },
+  verify: checkUpdatedOnce,
 };
 
 export const resetLastTask: Scenario = {
@@ -112,7 +110,5 @@ export const resetLastTask: Scenario = {
     // again, while the old run's attempt goes on sending.
     await faults.resetSync('while MarkProcessing sends');
   },
-  async verify(context, report) {
-    checkUpdatedOnce(context, report);
-  },
+  verify: checkUpdatedOnce,
 };

@@ -1,16 +1,16 @@
-// Usage: tsx tools/chaos.ts [--scale full|small] [--only NAME[,NAME…]] [--json] [--json-file PATH|-]
-//                           [--keep-stack] [--list]
+// Usage: tsx tools/chaos/cli.ts [--scale full|small] [--only NAME[,NAME…]] [--json]
+//                               [--json-file PATH|-] [--keep-stack] [--list]   (make chaos)
 // Starts an isolated copy of the stack (temporary STACK_DIR, free ports: a `make up` is left
 // alone), runs the chaos scenarios on it one after another and prints the table.
-// --json writes the results to chaos/results/chaos-SCALE-TIME.json (--json-file: elsewhere, - for
-// stdout). Exit code: 0 every scenario passed, 1 one failed, 2 the runner itself failed.
+// --json writes the results to tools/chaos/results/chaos-SCALE-TIME.json (--json-file: elsewhere,
+// - for stdout). Exit code: 0 every scenario passed, 1 one failed, 2 the runner itself failed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { format } from 'prettier';
-import { ChaosRunner, type ScenarioResult } from './chaos/runner.js';
-import type { Scale } from './chaos/scenario.js';
-import { scenarioNamed, scenarios } from './chaos/scenarios/index.js';
-import { formatDetails, formatTable } from './chaos/table.js';
+import { ChaosRunner, type ScenarioResult } from './runner.js';
+import type { Scale } from './scenario.js';
+import { scenarioNamed, scenarios } from './scenarios/index.js';
+import { formatDetails, formatTable } from './table.js';
 
 const { values } = parseArgs({
   options: {
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
 }
 
 function defaultJsonPath(scale: Scale): string {
-  const dir = new URL('../chaos/results/', import.meta.url).pathname;
+  const dir = new URL('./results/', import.meta.url).pathname;
   mkdirSync(dir, { recursive: true });
   return `${dir}chaos-${scale}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
 }

@@ -1,12 +1,13 @@
-// Usage: tsx tools/report-cli.ts [--json] [--allow-repeated-updates]
+// Usage: tsx tools/report/cli.ts [--json] [--allow-repeated-updates]   (make report)
 // Exit code: 0 consistent, 1 inconsistent, 2 the check itself failed (bad flag, database unreachable).
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { buildReport } from './report.js';
-import { formatReport } from './report-format.js';
+import { defaultPorts } from '../../config/ports.js';
+import { buildReport, formatReport } from './index.js';
 
-const holviUrl = process.env.HOLVI_DATABASE_URL || 'postgres://holvi_app:holvi_app@127.0.0.1:55432/holvi';
-const expenzyUrl = process.env.EXPENZY_DATABASE_URL || 'postgres://expenzy:expenzy@127.0.0.1:55432/expenzy';
+const local = (role: string) => `postgres://${role}:${role}@127.0.0.1:${defaultPorts.postgres}`;
+const holviUrl = process.env.HOLVI_DATABASE_URL || `${local('holvi_app')}/holvi`;
+const expenzyUrl = process.env.EXPENZY_DATABASE_URL || `${local('expenzy')}/expenzy`;
 
 const pool = (connectionString: string) =>
   new pg.Pool({ connectionString, max: 1, connectionTimeoutMillis: 5_000 });

@@ -1,4 +1,4 @@
-import type { Percentiles } from './report-latency.js';
+import type { Percentiles } from './latency.js';
 import type { Report } from './report.js';
 
 const row = (label: string, value: string | number, width = 44) =>

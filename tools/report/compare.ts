@@ -1,4 +1,4 @@
-import type { ExpenzyRow, HolviSide } from './report-load.js';
+import type { ExpenzyRow, HolviSide } from './load.js';
 
 /** How many payouts show a problem, and the first few of their ids (in creation / insertion order). */
 export interface Sample {

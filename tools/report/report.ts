@@ -1,16 +1,7 @@
 import type pg from 'pg';
-import {
-  comparePayouts,
-  problemKinds,
-  type Comparison,
-  type ProblemKind,
-  type Sample,
-} from './report-compare.js';
-import { percentilesMs, type Percentiles } from './report-latency.js';
-import { loadExpenzy, loadHolvi } from './report-load.js';
-
-export type { Sample } from './report-compare.js';
-export type { Percentiles } from './report-latency.js';
+import { comparePayouts, problemKinds, type Comparison, type ProblemKind, type Sample } from './compare.js';
+import { percentilesMs, type Percentiles } from './latency.js';
+import { loadExpenzy, loadHolvi } from './load.js';
 
 export type Status = 'OK' | 'WARN' | 'FAIL';
 

@@ -1,18 +1,18 @@
-// Usage: tsx tools/soak.ts [--seed S] [--minutes M] [--rate N] [--print-schedule]
-//                          [--json-file PATH] [--keep-stack] [--port-base P --pg-port Q]
-// A seeded random schedule of faults over an isolated copy of the stack (tools/chaos's driver)
+// Usage: tsx tools/soak/cli.ts [--seed S] [--minutes M] [--rate N] [--print-schedule]
+//                              [--json-file PATH] [--keep-stack] [--port-base P --pg-port Q]   (make soak)
+// A seeded random schedule of faults over an isolated copy of the stack (tools/stack's driver)
 // under a steady producer, with the invariants checked throughout and at the end
-// (chaos/README.md, "Soak"). The same seed replays the same schedule; without one a seed is
+// (tools/chaos/README.md, "Soak"). The same seed replays the same schedule; without one a seed is
 // drawn and printed. The environment's SOAK_SEED, SOAK_MINUTES, SOAK_PORT_BASE and SOAK_PG_PORT
 // stand for the flags. Exit code: 0 no invariant violated, 1 violations (listed), 2 the runner
 // itself failed or an option is bad.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { randomSeed } from '../expenzy/random.js';
-import { ChaosRunner } from './chaos/runner.js';
-import { runSoak, type SoakResult } from './soak/runner.js';
-import { buildSchedule, formatSchedule, MAX_SEED } from './soak/schedule.js';
-import { formatSummary, passed, tableRow } from './soak/summary.js';
+import { randomSeed } from '../../expenzy/random.js';
+import { ChaosRunner } from '../chaos/runner.js';
+import { runSoak, type SoakResult } from './runner.js';
+import { buildSchedule, formatSchedule, MAX_SEED } from './schedule.js';
+import { formatSummary, passed, tableRow } from './summary.js';
 
 class OptionError extends Error {}
 
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
   const chaos = await ChaosRunner.start({
     scale: 'small',
     log,
-    ...(portBase !== null && pgPort !== null ? { ports: { base: portBase, postgres: pgPort } } : {}),
+    ...(portBase !== null && pgPort !== null ? { portBand: { base: portBase, postgres: pgPort } } : {}),
   });
   // The services run in sessions of their own: a Ctrl-C reaches only this process, which must
   // stop them.
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     }
   }
 
-  process.stdout.write(`${formatSummary(result)}\n\nchaos/README.md row:\n${tableRow(result)}\n`);
+  process.stdout.write(`${formatSummary(result)}\n\ntools/chaos/README.md row:\n${tableRow(result)}\n`);
   if (values['json-file']) {
     writeFileSync(values['json-file'], `${JSON.stringify(result, null, 2)}\n`);
     log(`result written to ${values['json-file']}`);

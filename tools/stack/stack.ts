@@ -2,12 +2,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts, freePortsFrom } from './ports.js';
+import type { Ports } from '../../config/ports.js';
+import { freeStackPorts, type PortBand } from './ports.js';
 
 /**
- * The real local stack, as separate processes, driven through scripts/stack.sh: an isolated
- * copy of it (its own STACK_DIR, PostgreSQL cluster, Temporal database and free ports), so a
- * `make up` on the default ports is never touched.
+ * The real local stack as separate processes, driven through scripts/stack.sh, for the chaos
+ * runner, the soak and the bench: a copy of its own (its STACK_DIR, PostgreSQL cluster, Temporal
+ * database and ports), so a `make up` on the default ports is never touched.
  */
 
 export type Service = 'postgres' | 'temporal' | 'migrate' | 'expenzy' | 'worker' | 'worker2' | 'api';
@@ -16,37 +17,40 @@ export type WorkerService = Extract<Service, 'worker' | 'worker2'>;
 
 const root = new URL('../../', import.meta.url).pathname;
 
-export interface StackAddresses {
+/** Databases someone else provides (the test suite's): PostgreSQL is then not started. */
+export interface ExternalDatabases {
+  holviOwnerUrl: string;
+  holviAppUrl: string;
+  expenzyDbUrl: string;
+}
+
+export interface StackAddresses extends ExternalDatabases {
   stackDir: string;
-  pgPort: number;
   temporalAddress: string;
   expenzyUrl: string;
   apiUrl: string;
   workerUrl: string;
   worker2Url: string;
-  holviAppUrl: string;
-  holviOwnerUrl: string;
-  expenzyDbUrl: string;
 }
 
 export interface StackOptions {
+  /** STACK_DIR; by default a new temporary directory, which `dispose` removes. */
+  dir?: string;
+  /** Where each service listens; by default free ports (the first ones of `portBand` when given). */
+  ports?: Ports;
+  portBand?: PortBand;
   /** The services' environment on top of the caller's (RECONCILE_INTERVAL, EXPENZY_FAILURE_RATE, …). */
   env?: Record<string, string>;
-  /** Used as STACK_DIR instead of a new temporary directory. */
-  stackDir?: string;
+  databases?: ExternalDatabases;
+  /** A Temporal server someone else runs: then not started here. */
+  temporalAddress?: string;
   /** Seconds a stopped service gets before SIGKILL. */
   stopGraceSeconds?: number;
-  /** Echo stack.sh's output here (progress lines); silent by default. */
+  /** Echo stack.sh's progress lines here; silent by default. */
   log?: (line: string) => void;
-  /**
-   * Ports from fixed bases instead of random free ones (each the first free from its base): the
-   * services from `base`, the workers' metrics from `base + 100` (their SDK companions 1000
-   * above), PostgreSQL from `postgres`. For a stack that must stay in a band of its own.
-   */
-  ports?: { base: number; postgres: number };
 }
 
-/** Variables that would point the services at another stack; the isolated stack sets its own. */
+/** Variables that would point the services at another stack; this one sets its own. */
 const inheritedAddresses = [
   'HOLVI_DATABASE_URL',
   'HOLVI_MIGRATION_DATABASE_URL',
@@ -55,6 +59,14 @@ const inheritedAddresses = [
   'HOLVI_API_BASE_URL',
   'STACK_SERVICES',
 ];
+
+/** The entrypoint in a service's command line: only a process running it is signalled. */
+const entrypoints = {
+  worker: 'src/worker/main.ts',
+  worker2: 'src/worker/main.ts',
+  api: 'src/api/server.ts',
+  expenzy: 'expenzy/server.ts',
+};
 
 export class StackCommandError extends Error {
   constructor(
@@ -66,50 +78,74 @@ export class StackCommandError extends Error {
 }
 
 export class Stack {
+  private temporalCli: string | undefined;
+
   private constructor(
     readonly addresses: StackAddresses,
+    /** The long-running services this stack starts itself, in start order (worker2 only on request). */
+    readonly services: Service[],
     private readonly env: NodeJS.ProcessEnv,
     private readonly log: (line: string) => void,
     private readonly ownsDir: boolean,
   ) {}
 
-  /** Picks free ports and a STACK_DIR; starts nothing (see `up`). */
-  static async isolated(options: StackOptions = {}): Promise<Stack> {
-    const stackDir = options.stackDir ?? mkdtempSync(join(tmpdir(), 'expenzy-chaos-'));
-    const { ports } = options;
-    const [postgresPort, temporalPort, uiPort, expenzyPort, apiPort] = ports
-      ? [...(await freePortsFrom(ports.postgres, 1)), ...(await freePortsFrom(ports.base, 4))]
-      : await freePorts(5);
-    const [workerPort, worker2Port] = ports
-      ? await freePortsFrom(ports.base + 100, 2, 1000)
-      : await freePorts(2, 1000);
+  /** Chooses the ports and the STACK_DIR; starts nothing (see `up`). */
+  static async create(options: StackOptions = {}): Promise<Stack> {
+    const stackDir = options.dir ?? mkdtempSync(join(tmpdir(), 'expenzy-stack-'));
+    const ports = options.ports ?? (await freeStackPorts(options.portBand));
+    const local = (role: string, database: string) =>
+      `postgres://${role}:${role}@127.0.0.1:${ports.postgres}/${database}`;
+    const databases = options.databases ?? {
+      holviOwnerUrl: local('holvi_owner', 'holvi'),
+      holviAppUrl: local('holvi_app', 'holvi'),
+      expenzyDbUrl: local('expenzy', 'expenzy'),
+    };
+    const temporalAddress = options.temporalAddress ?? `127.0.0.1:${ports.temporal}`;
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of inheritedAddresses) delete env[name];
     Object.assign(env, {
       STACK_DIR: stackDir,
-      PGPORT: String(postgresPort),
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      STACK_TEMPORAL_UI_PORT: String(uiPort),
-      EXPENZY_PORT: String(expenzyPort),
-      HOLVI_API_PORT: String(apiPort),
-      WORKER_METRICS_PORT: String(workerPort),
-      WORKER2_METRICS_PORT: String(worker2Port),
+      PGPORT: String(ports.postgres),
+      TEMPORAL_ADDRESS: temporalAddress,
+      STACK_TEMPORAL_UI_PORT: String(ports.temporalUi),
+      EXPENZY_PORT: String(ports.expenzy),
+      HOLVI_API_PORT: String(ports.api),
+      WORKER_METRICS_PORT: String(ports.workerMetrics),
+      WORKER_SDK_METRICS_PORT: String(ports.workerSdkMetrics),
+      WORKER2_METRICS_PORT: String(ports.worker2Metrics),
+      WORKER2_SDK_METRICS_PORT: String(ports.worker2SdkMetrics),
       STACK_STOP_GRACE: String(options.stopGraceSeconds ?? 5),
+      ...(options.databases
+        ? {
+            HOLVI_DATABASE_URL: databases.holviAppUrl,
+            HOLVI_MIGRATION_DATABASE_URL: databases.holviOwnerUrl,
+            EXPENZY_DATABASE_URL: databases.expenzyDbUrl,
+          }
+        : {}),
       ...options.env,
     });
+    const services: Service[] = ['postgres', 'temporal', 'migrate', 'expenzy', 'worker', 'api'];
+    const own = services.filter(
+      (service) =>
+        !(service === 'postgres' && options.databases) &&
+        !(service === 'temporal' && options.temporalAddress),
+    );
+    const url = (port: number) => `http://127.0.0.1:${port}`;
     const addresses: StackAddresses = {
       stackDir,
-      pgPort: postgresPort!,
-      temporalAddress: `127.0.0.1:${temporalPort}`,
-      expenzyUrl: `http://127.0.0.1:${expenzyPort}`,
-      apiUrl: `http://127.0.0.1:${apiPort}`,
-      workerUrl: `http://127.0.0.1:${workerPort}`,
-      worker2Url: `http://127.0.0.1:${worker2Port}`,
-      holviAppUrl: `postgres://holvi_app:holvi_app@127.0.0.1:${postgresPort}/holvi`,
-      holviOwnerUrl: `postgres://holvi_owner:holvi_owner@127.0.0.1:${postgresPort}/holvi`,
-      expenzyDbUrl: `postgres://expenzy:expenzy@127.0.0.1:${postgresPort}/expenzy`,
+      temporalAddress,
+      expenzyUrl: url(ports.expenzy),
+      apiUrl: url(ports.api),
+      workerUrl: url(ports.workerMetrics),
+      worker2Url: url(ports.worker2Metrics),
+      ...databases,
     };
-    return new Stack(addresses, env, options.log ?? (() => {}), options.stackDir === undefined);
+    return new Stack(addresses, own, env, options.log ?? (() => {}), options.dir === undefined);
+  }
+
+  /** The environment stack.sh and the services see, with `extra` on top (for a process of the caller's). */
+  environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return { ...this.env, ...extra };
   }
 
   /**
@@ -121,7 +157,7 @@ export class Stack {
       execFile(
         'bash',
         [join(root, 'scripts/stack.sh'), ...args],
-        { env: { ...this.env, ...env }, cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+        { env: this.environment(env), cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const output = `${stdout}${stderr}`;
           for (const line of stdout.split('\n')) if (line.startsWith('==>')) this.log(line);
@@ -136,9 +172,17 @@ export class Stack {
     });
   }
 
-  /** Starts every service that is not running and waits until each is healthy. */
-  up = () => this.run(['up'], 300_000).then(() => undefined);
-  down = () => this.run(['down'], 120_000).then(() => undefined);
+  /** Those of `services` this stack runs itself, as stack.sh's STACK_SERVICES. */
+  private only(services: Service[]): Record<string, string> {
+    const ours: Service[] = [...this.services, 'worker2'];
+    return { STACK_SERVICES: services.filter((service) => ours.includes(service)).join(' ') };
+  }
+
+  /** Starts every service (or those of `services`) that is not running and waits until each is healthy. */
+  up = (services: Service[] = this.services) =>
+    this.run(['up'], 300_000, this.only(services)).then(() => undefined);
+  /** Stops everything this stack started, worker2 included. */
+  down = () => this.run(['down'], 120_000, this.only([...this.services, 'worker2'])).then(() => undefined);
   /** Starts a service (with `env` on top of the stack's), waits until it is healthy. */
   start = (service: Service, env?: Record<string, string>) =>
     this.run(['start', service], undefined, env).then(() => undefined);
@@ -146,6 +190,16 @@ export class Stack {
   kill = (service: Service) => this.run(['kill', service]).then(() => undefined);
   restart = (service: Service, env?: Record<string, string>) =>
     this.run(['restart', service], undefined, env).then(() => undefined);
+
+  /** Exit status 0 of `stack.sh status` over the services `up` starts: every one healthy. */
+  async healthy(): Promise<boolean> {
+    try {
+      await this.run(['status'], 60_000, this.only(this.services));
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /**
    * What `stack.sh kill` does for a service of ours (SIGKILL to its process group, pid file
@@ -165,13 +219,7 @@ export class Stack {
 
   private signalNow(service: WorkerService | 'api' | 'expenzy', signal: NodeJS.Signals): void {
     const pid = this.pid(service);
-    const entrypoint = {
-      worker: 'src/worker/main.ts',
-      worker2: 'src/worker/main.ts',
-      api: 'src/api/server.ts',
-      expenzy: 'expenzy/server.ts',
-    }[service];
-    if (pid === null || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entrypoint))
+    if (pid === null || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entrypoints[service]))
       throw new Error(`${service} is not running`);
     this.log(`==> ${signal} ${service} (pid ${pid}, process group)`);
     process.kill(-pid, signal);
@@ -200,19 +248,7 @@ export class Stack {
     });
   }
 
-  private temporalCli: string | undefined;
-
-  /** Exit status 0 of `stack.sh status`: every service healthy. */
-  async healthy(): Promise<boolean> {
-    try {
-      await this.run(['status'], 60_000);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** The pid stack.sh recorded for a service, when that process still exists. */
+  /** The pid stack.sh recorded for a service (PostgreSQL's postmaster), when that process still exists. */
   pid(service: Exclude<Service, 'migrate'>): number | null {
     const file =
       service === 'postgres'
@@ -226,8 +262,9 @@ export class Stack {
     }
   }
 
-  logFile(service: Service): string {
-    return join(this.addresses.stackDir, `logs/${service}.log`);
+  /** A service's log; also where a caller keeps the log of a process of its own (the bench's baseline). */
+  logFile(name: Service | 'baseline'): string {
+    return join(this.addresses.stackDir, `logs/${name}.log`);
   }
 
   /** Stops everything; then removes the STACK_DIR it created unless `keepDir` (kept if `down` failed). */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { defaultPorts, type Ports } from '../../config/ports.js';
 
-/** The stack's default ports (and the workers' SDK metrics ports): a `make up` may be using them. */
-const defaultPorts = new Set([5001, 5002, 5003, 5004, 6003, 6004, 7233, 8233, 55432]);
+/** The stack's default ports: a `make up` may be using them, so no other stack takes one. */
+const taken = new Set(Object.values(defaultPorts));
 
 /** Whether `port` can be bound on 127.0.0.1 right now. */
 export function portIsFree(port: number): Promise<boolean> {
@@ -44,26 +45,16 @@ async function candidatePort(): Promise<number> {
   const [low] = ephemeralRange();
   const floor = 10_000;
   if (low - floor < 2_000) return freePort();
-  return floor + Math.floor(Math.random() * (low - floor - 1_000)); // room for a +1000 companion
+  return floor + Math.floor(Math.random() * (low - floor));
 }
 
-/**
- * `count` distinct free ports, not the stack's defaults. With `companionOffset`, each chosen port
- * p also has p + offset free (the worker serves the SDK's metrics on WORKER_METRICS_PORT + 1000).
- */
-export async function freePorts(count: number, companionOffset?: number): Promise<number[]> {
+/** `count` distinct free ports, none of them one of the stack's defaults. */
+export async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   for (let tries = 0; ports.size < count; tries++) {
     if (tries > 500) throw new Error('could not find free ports');
     const port = await candidatePort();
-    if (ports.has(port) || defaultPorts.has(port) || !(await portIsFree(port))) continue;
-    // Nor a port already taken as another's companion.
-    if (companionOffset !== undefined && ports.has(port - companionOffset)) continue;
-    if (companionOffset !== undefined) {
-      const companion = port + companionOffset;
-      if (companion > 65_535 || ports.has(companion) || defaultPorts.has(companion)) continue;
-      if (!(await portIsFree(companion))) continue;
-    }
+    if (ports.has(port) || taken.has(port) || !(await portIsFree(port))) continue;
     ports.add(port);
   }
   return [...ports];
@@ -72,25 +63,39 @@ export async function freePorts(count: number, companionOffset?: number): Promis
 /**
  * `count` distinct ports free now, the first ones from `base` upward (skipping the stack's
  * defaults): for a caller that must keep its stack in a band of ports of its own, away from
- * other stacks on the machine. `companionOffset` as in `freePorts`.
+ * other stacks on the machine.
  */
-export async function freePortsFrom(
-  base: number,
-  count: number,
-  companionOffset?: number,
-): Promise<number[]> {
+export async function freePortsFrom(base: number, count: number): Promise<number[]> {
   const ports: number[] = [];
-  const taken = (port: number) =>
-    ports.includes(port) || (companionOffset !== undefined && ports.includes(port - companionOffset));
   for (let port = base; ports.length < count; port++) {
     if (port > 65_535 || port > base + 2_000) throw new Error(`no ${count} free ports from ${base}`);
-    if (taken(port) || defaultPorts.has(port) || !(await portIsFree(port))) continue;
-    if (companionOffset !== undefined) {
-      const companion = port + companionOffset;
-      if (companion > 65_535 || taken(companion) || defaultPorts.has(companion)) continue;
-      if (!(await portIsFree(companion))) continue;
-    }
+    if (taken.has(port) || !(await portIsFree(port))) continue;
     ports.push(port);
   }
   return ports;
+}
+
+/** Bases for a stack's ports: PostgreSQL's from `postgres`, every other one from `base`. */
+export interface PortBand {
+  base: number;
+  postgres: number;
+}
+
+/** Free ports for a whole stack: random ones, or the first free ones of `band`. */
+export async function freeStackPorts(band?: PortBand): Promise<Ports> {
+  const [postgres, temporal, temporalUi, expenzy, api, ...workers] = band
+    ? [...(await freePortsFrom(band.postgres, 1)), ...(await freePortsFrom(band.base, 8))]
+    : await freePorts(9);
+  const [workerMetrics, workerSdkMetrics, worker2Metrics, worker2SdkMetrics] = workers;
+  return {
+    postgres: postgres!,
+    temporal: temporal!,
+    temporalUi: temporalUi!,
+    expenzy: expenzy!,
+    api: api!,
+    workerMetrics: workerMetrics!,
+    workerSdkMetrics: workerSdkMetrics!,
+    worker2Metrics: worker2Metrics!,
+    worker2SdkMetrics: worker2SdkMetrics!,
+  };
 }

@@ -1,2 +1,0 @@
-// One implementation for the tests and the chaos runner.
-export { freePort } from '../../tools/chaos/ports.js';
