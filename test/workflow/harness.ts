@@ -127,8 +127,9 @@ export interface SyncOptions {
   /**
    * Runs while the workflow task that continues the run as new is in flight: after the workflow
    * code decided, before the server has the decision. Gets the new run's input as decided.
+   * (A sink: the worker runs it before it completes the workflow task.)
    */
-  onContinueAsNew?: (input: SyncInput) => Promise<void>;
+  onContinueAsNew?: (input: SyncInput, sync: SyncRun) => Promise<void>;
 }
 
 /** One sync under test: its handle (following continue-as-new), every activity call, the server's clock. */
@@ -164,7 +165,7 @@ interface SyncState {
   calls: ActivityCall[];
   stubs: Required<Stubs>;
   waiters: (() => void)[];
-  onContinueAsNew?: (input: SyncInput) => Promise<void>;
+  onContinueAsNew?: (input: SyncInput, sync: SyncRun) => Promise<void>;
 }
 
 export interface WorkflowLayer {
@@ -220,7 +221,10 @@ export async function startWorkflowLayer(): Promise<WorkflowLayer> {
   const sinks: InjectedSinks<ContinueAsNewSinks> = {
     continueAsNewHook: {
       continuing: {
-        fn: async (info, input) => syncs.get(info.workflowId)?.onContinueAsNew?.(input),
+        fn: async (info, input) => {
+          const state = syncs.get(info.workflowId);
+          await state?.onContinueAsNew?.(input, state.sync);
+        },
       },
     },
   };
