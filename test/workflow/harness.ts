@@ -59,7 +59,7 @@ export interface ActivityCall {
   input: unknown;
   runId: string;
   attempt: number;
-  /** The server's clock when this attempt started (skipped time included). */
+  /** The server's clock at this attempt (skipped time included). */
   atMs: number;
 }
 
@@ -203,8 +203,8 @@ export async function startWorkflowLayer(): Promise<WorkflowLayer> {
           input,
           runId: info.workflowExecution?.runId ?? '',
           attempt: info.attempt,
-          // Not info.currentAttemptScheduledTimestampMs: the test server leaves retry backoffs out of it.
-          atMs: await env.currentTimeMs(),
+          // A retry's scheduled time leaves its backoff out on the test server: ask for the clock.
+          atMs: info.attempt === 1 ? info.currentAttemptScheduledTimestampMs : await env.currentTimeMs(),
         };
         sync.calls.push(call);
         for (const wake of sync.waiters.splice(0)) wake();
