@@ -158,9 +158,9 @@ export interface SyncRun {
 
 interface SyncState {
   sync: SyncRun;
-  /** The test is over: every step answers at once, with an empty list. */
+  /** The test is over: every step answers as `defaults` do (an empty list). */
   ending?: boolean;
-  /** A list was taken since. */
+  /** A list was taken since the test ended. */
   endingListed?: boolean;
   calls: ActivityCall[];
   stubs: Required<Stubs>;
@@ -196,8 +196,8 @@ export async function startWorkflowLayer(): Promise<WorkflowLayer> {
       activity,
       async (input: unknown) => {
         const info = Context.current().info;
-        const sync = syncs.get(info.workflowExecution?.workflowId ?? '');
-        if (!sync) throw new Error(`no sync under test for ${info.workflowExecution?.workflowId}`);
+        const state = syncs.get(info.workflowExecution?.workflowId ?? '');
+        if (!state) throw new Error(`no sync under test for ${info.workflowExecution?.workflowId}`);
         const call: ActivityCall = {
           activity,
           input,
@@ -206,15 +206,15 @@ export async function startWorkflowLayer(): Promise<WorkflowLayer> {
           // A retry's scheduled time leaves its backoff out on the test server: ask for the clock.
           atMs: info.attempt === 1 ? info.currentAttemptScheduledTimestampMs : await env.currentTimeMs(),
         };
-        sync.calls.push(call);
-        for (const wake of sync.waiters.splice(0)) wake();
-        if (sync.ending && activity === 'FetchTransactions') sync.endingListed = true;
-        const stub = sync.ending ? defaults[activity] : sync.stubs[activity];
-        return (stub as (input: unknown, call: ActivityCall, sync: SyncRun) => unknown)(
-          input,
-          call,
-          sync.sync,
-        );
+        state.calls.push(call);
+        for (const wake of state.waiters.splice(0)) wake();
+        if (state.ending && activity === 'FetchTransactions') state.endingListed = true;
+        const stub = (state.ending ? defaults : state.stubs)[activity] as (
+          input: unknown,
+          call: ActivityCall,
+          sync: SyncRun,
+        ) => unknown;
+        return stub(input, call, state.sync);
       },
     ]),
   );
@@ -287,8 +287,8 @@ export async function startWorkflowLayer(): Promise<WorkflowLayer> {
   }
 
   /**
-   * Terminates a test's sync once it is idle: a workflow terminated while one of its activities or
-   * workflow tasks is in flight leaves the test server's clock locked (1.40.0), and time would no
+   * Terminates a test's sync once it is idle: the test server (1.40.0) keeps its clock locked for
+   * good when a workflow is terminated (or cancelled) with an activity in flight, and time would no
    * longer skip for the rest of the file. A last pass, with an empty list, brings it to its wait.
    */
   async function end(state: SyncState): Promise<void> {
@@ -300,7 +300,7 @@ export async function startWorkflowLayer(): Promise<WorkflowLayer> {
       const status = await sync.status();
       if (state.endingListed && !status.passRunning && !status.pending) break;
       if (round === 100) throw new Error(`${sync.workflowId} is still busy at the end of its test`);
-      await sync.advance(1_000); // past a failure backoff (at most 30 s) the workflow may be sleeping
+      await sync.advance(1_000); // it may be sleeping out a failure backoff (at most 30 s)
     }
     await sync.handle.terminate('test finished');
   }
