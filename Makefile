@@ -75,15 +75,10 @@ report: ## compare Holvi's payouts with Expenzy's (exit status 0 when consistent
 demo: ## install, start the stack, make 300 payouts, wait for a clean report; leaves the stack up
 	bash scripts/demo.sh
 
-# The chaos, soak and bench files each run a whole stack of processes and measure answer times: they
-# run after the rest, one at a time, so that they do not load the machine for each other.
-HEAVY_TESTS := test/chaos.test.ts test/soak.test.ts test/bench.test.ts
-
 test: ## install (with the test tools), lint, then the whole test suite (it starts its own PostgreSQL and Temporal)
 	$(INSTALL) --test
 	@$(MAKE) --no-print-directory lint
-	npx vitest run $(addprefix --exclude ,$(HEAVY_TESTS))
-	npx vitest run --no-file-parallelism $(HEAVY_TESTS)
+	npx vitest run
 
 lint: ## eslint, prettier --check, tsc --noEmit
 	@$(INSTALL) >&2

@@ -3,7 +3,7 @@ import { comparePayouts, reportFrom, type ExpenzyRow, type HolviRow } from '../.
 import { recordedTwice, reportViolations, updatedTwice } from '../../tools/soak/invariants.js';
 
 // The soak's invariants turn what the databases hold into a list of violations, one per payout
-// (tools/soak/invariants.ts); the queries themselves run in test/soak.test.ts.
+// (tools/soak/invariants.ts); the queries themselves run in test/soak-seed-*.test.ts.
 
 const partner = (id: string, overrides: Partial<ExpenzyRow> = {}): ExpenzyRow => ({
   id,

@@ -19,7 +19,7 @@ import { ScenarioWatch } from './watch.js';
 /**
  * Runs scenarios one after another on one isolated stack: reset, inject (faults while the
  * producer creates payouts), wait for convergence, let it settle, report, check. Used by
- * `make chaos` (tools/chaos/cli.ts) and by test/chaos.test.ts with the small sizes.
+ * `make chaos` (tools/chaos/cli.ts) and by test/chaos-*.test.ts with the small sizes.
  */
 
 export interface ScenarioResult {
