@@ -37,7 +37,10 @@ const { FetchTransactions } = proxyActivities<SyncActivities>(fetchOptions);
 const { RecordPayout, SettleApplied } = proxyActivities<SyncActivities>(recordOptions);
 const { MarkProcessing, QuarantinePayouts } = proxyActivities<SyncActivities>(markOptions);
 
-/** A run continues as new after this many passes (or earlier when Temporal suggests it). */
+/**
+ * A run continues as new after this many passes at most. A pass adds ten events or more, so the
+ * history bound below ends a run first; this one holds should a pass ever get cheaper.
+ */
 export const MAX_PASSES_PER_RUN = 100;
 /**
  * ... or once its history has this many events (signals add up under webhook floods). A signal
