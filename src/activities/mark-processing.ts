@@ -4,7 +4,7 @@ import { sendInPass } from '../fence/hold-in-activity.js';
 import { resendRounds, type SentOutcomes } from '../fence/resend-rounds.js';
 import { sendFenced } from '../fence/send-fenced.js';
 import type { Tenure } from '../fence/sync-fence.js';
-import type { MarkResult, PassRange } from '../workflows/sync-contract.js';
+import { noMarks, type MarkResult, type PassRange } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
 
 const SAMPLE = 10;
@@ -49,15 +49,7 @@ export function createMarkProcessing(dependencies: ActivityDependencies) {
   }
 
   return async function MarkProcessing(range: PassRange): Promise<MarkResult> {
-    const result: MarkResult = {
-      marked: 0,
-      retryLater: 0,
-      refused: 0,
-      refusedSample: [],
-      skipped: 0,
-      resent: 0,
-      fenceMoved: false,
-    };
+    const result = noMarks();
     return sendInPass(fence, range, { ...result, fenceMoved: true }, async (tenure) => {
       const claim = await claimForMarking(pool, range.passId, range.fromSeq, range.toSeq);
       if (claim.confirmedButListed.length > 0) {

@@ -1,4 +1,5 @@
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { defaultPorts } from '../../config/ports.js';
 
 /**
  * Where and how to reach Temporal, read the way the `temporal` CLI reads it (@temporalio/envconfig):
@@ -7,7 +8,7 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH,
  * TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME (and
  * their `_DATA` forms), TEMPORAL_GRPC_META_*. An API key turns TLS on. Without any of them: the
- * local dev server, 127.0.0.1:7233, namespace `default`.
+ * local dev server (config/ports.json's `temporal` port on 127.0.0.1), namespace `default`.
  */
 export interface TemporalConnection {
   address: string;
@@ -18,7 +19,7 @@ export interface TemporalConnection {
   describe: { address: string; namespace: string; tls: boolean; apiKey: boolean; profile?: string };
 }
 
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+export const DEFAULT_TEMPORAL_ADDRESS = `127.0.0.1:${defaultPorts.temporal}`;
 
 /** Throws an Error that names the file or profile at fault (unknown profile, bad TOML, missing certificate). */
 export function temporalConnectionFromEnv(env: Record<string, string | undefined>): TemporalConnection {

@@ -88,6 +88,17 @@ export interface MarkResult {
   fenceMoved: boolean;
 }
 
+/** A MarkProcessing result that counts nothing yet: what one range's outcomes are added to. */
+export const noMarks = (): MarkResult => ({
+  marked: 0,
+  retryLater: 0,
+  refused: 0,
+  refusedSample: [],
+  skipped: 0,
+  resent: 0,
+  fenceMoved: false,
+});
+
 export interface QuarantineResult {
   quarantined: number;
   setToError: number;

@@ -8,6 +8,7 @@ import { Worker, bundleWorkflowCode, type InjectedSinks } from '@temporalio/work
 import type { SyncActivities } from '../../src/activities/index.js';
 import {
   SYNC_WORKFLOW_TYPE,
+  noMarks,
   payoutsAvailableSignal,
   statusQuery,
   workerSettingsSignal,
@@ -82,13 +83,8 @@ export function planOf(passId: number, counts: Partial<Omit<PassPlan, 'passId'>>
 
 /** MarkProcessing's answer: every payout of the range marked unless `result` says otherwise. */
 export const markResult = (payouts: number, result: Partial<MarkResult> = {}): MarkResult => ({
+  ...noMarks(),
   marked: payouts,
-  retryLater: 0,
-  refused: 0,
-  refusedSample: [],
-  skipped: 0,
-  resent: 0,
-  fenceMoved: false,
   ...result,
 });
 
