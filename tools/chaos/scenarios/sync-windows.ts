@@ -74,11 +74,10 @@ export const terminateMidSend: Scenario = {
   async inject(context) {
     const { faults, onCleanup, figures } = context;
     // Two workers, as any production deployment has, each allowed the most partner calls in
-    // flight. At the default 16 the old attempt's calls queue in its worker's call limiter, and
-    // on this dev server the new run's activities landed on that same worker in each of four
-    // runs: its list waited in that queue behind the old calls, and nothing was sent twice.
-    // With wide limiters the new run's list meets the old attempt's updates at the partner
-    // whichever worker Temporal hands it to.
+    // flight. At the default 16 the old attempt's calls queue in its worker's call limiter, and a
+    // new run's list handed to that worker waits behind them: the window stays shut. With wide
+    // limiters the new run's list meets the old attempt's updates at the partner whichever worker
+    // Temporal hands it to.
     const wide = { EXPENZY_MAX_PARALLEL_CALLS: String(MAX_PARALLEL_CALLS) };
     const [restore, stopSecond] = await Promise.all([
       faults.restartWorker(wide),
