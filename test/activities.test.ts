@@ -495,6 +495,28 @@ describe('partner-call hardening', () => {
     await partnerServer.close();
   });
 
+  it("a round's list the partner refuses (404) ends the rounds; the pass's payouts wait for the next pass", async () => {
+    const listed = notifyingPayouts(3);
+    let lists = 0;
+    // The pass's list answers; every update fails before applying; the round's list is refused.
+    const partnerServer = await startHostilePartner((req, res) => {
+      if (!req.url?.includes('?')) return void res.writeHead(500).end('<html>error</html>');
+      lists++;
+      if (lists === 1) res.writeHead(200).end(JSON.stringify(listed));
+      else res.writeHead(404).end('{"error": "no"}');
+    });
+    const expenzy = clientFor(partnerServer.url);
+    const activities = activitiesWith(expenzy, 20);
+    const env = new ActivityEnv();
+    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
+    await env.call(activities.RecordPayout, plan);
+    const marked = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
+    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
+    expect({ lists, updates: partnerServer.requests.length - lists }).toEqual({ lists: 2, updates: 3 });
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
   it('sends the API key when configured, and nothing secret otherwise', async () => {
     const partnerServer = await startHostilePartner((_req, res) => res.writeHead(200).end('[]'));
     const withKey = clientFor(partnerServer.url, { apiKey: 'k-123' });

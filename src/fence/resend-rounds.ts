@@ -1,7 +1,11 @@
 import { cancellationSignal, log } from '@temporalio/activity';
 import { sentWithoutVerdict } from '../db/payout-store.js';
 import { FenceLostError, type Tenure } from './sync-fence.js';
-import { PartnerResponseError, PartnerUnavailableError } from '../partner/errors.js';
+import {
+  PartnerRejectedRequestError,
+  PartnerResponseError,
+  PartnerUnavailableError,
+} from '../partner/errors.js';
 import { listedUuids } from '../partner/payout-parser.js';
 import type { ActivityDependencies } from '../activities/dependencies.js';
 
@@ -96,6 +100,7 @@ async function listedAmong(
     const partnerOrFence =
       error instanceof PartnerUnavailableError ||
       error instanceof PartnerResponseError ||
+      error instanceof PartnerRejectedRequestError ||
       error instanceof FenceLostError;
     if (!partnerOrFence) throw error;
     log.warn('no list for another round: left to the next pass', { error: (error as Error).message });
