@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../config/ports.js';
-import { freePort } from '../tools/stack/ports.js';
+import { freePort, freePorts } from '../tools/stack/ports.js';
 import { temporalBinary } from './support/temporal-dev-server.js';
 
 // scripts/stack.sh with the one service it runs without the rest of the project: a Temporal dev
@@ -40,6 +40,12 @@ async function stack(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<
 
 const temporalPid = () => Number(readFileSync(join(stackDir, 'pids/temporal.pid'), 'utf8'));
 
+/** The end of the dev server's log, for a failure's message. */
+const temporalLog = () => {
+  const log = join(stackDir, 'logs/temporal.log');
+  return existsSync(log) ? `temporal.log:\n${readFileSync(log, 'utf8').slice(-3_000)}` : 'no temporal.log';
+};
+
 /** Processes whose command line mentions this test's STACK_DIR: what the stack runs. */
 function processesOfThisStack(): number[] {
   return readdirSync('/proc')
@@ -64,13 +70,16 @@ async function temporal(...args: string[]) {
 
 beforeAll(async () => {
   stackDir = mkdtempSync(join(tmpdir(), 'stack-test-'));
-  address = `127.0.0.1:${await freePort()}`;
+  // Below the kernel's range for port-0 binds: no other process's connection can take them
+  // while the server is down between tests.
+  const [port, uiPort] = await freePorts(2);
+  address = `127.0.0.1:${port}`;
   env = {
     ...process.env,
     STACK_DIR: stackDir,
     STACK_SERVICES: 'temporal',
     TEMPORAL_ADDRESS: address,
-    STACK_TEMPORAL_UI_PORT: String(await freePort()),
+    STACK_TEMPORAL_UI_PORT: String(uiPort),
     STACK_STOP_GRACE: '5',
   };
 });
@@ -107,7 +116,7 @@ describe('scripts/stack.sh', () => {
     const before = temporalPid();
     const outcome = await stack(['up']);
     expect(outcome.code).toBe(0);
-    expect(outcome.stdout).toContain('temporal: already running');
+    expect(outcome.stdout, temporalLog()).toContain('temporal: already running');
     expect(temporalPid()).toBe(before);
   });
 

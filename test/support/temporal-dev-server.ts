@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../../tools/stack/ports.js';
+import { freePorts } from '../../tools/stack/ports.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -16,9 +16,8 @@ export function temporalBinary(): string {
 
 /** Starts `temporal server start-dev` (in-memory, headless) on free ports and waits until it answers. */
 export async function startTemporalDevServer(): Promise<DevServer> {
-  const port = await freePort();
-  const httpPort = await freePort();
-  const metricsPort = await freePort();
+  // Below the kernel's range for port-0 binds: no other process's connection takes them meanwhile.
+  const [port, httpPort, metricsPort] = (await freePorts(3)) as [number, number, number];
   const child: ChildProcess = spawn(
     temporalBinary(),
     [
