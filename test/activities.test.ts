@@ -475,46 +475,52 @@ describe('partner-call hardening', () => {
     await partnerServer.close();
   });
 
-  it('a call cut short (no answer) stops the rounds: it may still land, so no new list decides', async () => {
-    const listed = notifyingPayouts(3);
-    // Lists answer at once; updates never do.
-    const partnerServer = await startHostilePartner((req, res) => {
-      if (req.url?.includes('?')) res.writeHead(200).end(JSON.stringify(listed));
-    });
-    const expenzy = clientFor(partnerServer.url, { timeoutMs: 300 });
+  /**
+   * One pass of a single chunk against a hostile partner: listed, recorded, marked. Returns what
+   * MarkProcessing answered, and the list and update calls the partner saw.
+   */
+  async function markedAgainst(
+    answer: Parameters<typeof startHostilePartner>[0],
+    clientOptions: Parameters<typeof clientFor>[1] = {},
+  ) {
+    const partnerServer = await startHostilePartner(answer);
+    const expenzy = clientFor(partnerServer.url, clientOptions);
     const activities = activitiesWith(expenzy, 20);
     const env = new ActivityEnv();
     const plan = await env.call(activities.FetchTransactions, { pass: 1 });
     await env.call(activities.RecordPayout, plan);
     const marked = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
-    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
     const lists = partnerServer.requests.filter((request) => request.url?.includes('?')).length;
-    const updates = partnerServer.requests.length - lists;
-    expect({ lists, updates }).toEqual({ lists: 1, updates: 3 });
     await expenzy.close();
     await partnerServer.close();
+    return { marked, calls: { lists, updates: partnerServer.requests.length - lists } };
+  }
+
+  it('a call cut short (no answer) stops the rounds: it may still land, so no new list decides', async () => {
+    const listed = notifyingPayouts(3);
+    // Lists answer at once; updates never do.
+    const { marked, calls } = await markedAgainst(
+      (req, res) => {
+        if (req.url?.includes('?')) res.writeHead(200).end(JSON.stringify(listed));
+      },
+      { timeoutMs: 300 },
+    );
+    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
+    expect(calls).toEqual({ lists: 1, updates: 3 });
   });
 
   it("a round's list the partner refuses (404) ends the rounds; the pass's payouts wait for the next pass", async () => {
     const listed = notifyingPayouts(3);
     let lists = 0;
     // The pass's list answers; every update fails before applying; the round's list is refused.
-    const partnerServer = await startHostilePartner((req, res) => {
+    const { marked, calls } = await markedAgainst((req, res) => {
       if (!req.url?.includes('?')) return void res.writeHead(500).end('<html>error</html>');
       lists++;
       if (lists === 1) res.writeHead(200).end(JSON.stringify(listed));
       else res.writeHead(404).end('{"error": "no"}');
     });
-    const expenzy = clientFor(partnerServer.url);
-    const activities = activitiesWith(expenzy, 20);
-    const env = new ActivityEnv();
-    const plan = await env.call(activities.FetchTransactions, { pass: 1 });
-    await env.call(activities.RecordPayout, plan);
-    const marked = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
     expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
-    expect({ lists, updates: partnerServer.requests.length - lists }).toEqual({ lists: 2, updates: 3 });
-    await expenzy.close();
-    await partnerServer.close();
+    expect(calls).toEqual({ lists: 2, updates: 3 });
   });
 
   it('sends the API key when configured, and nothing secret otherwise', async () => {
