@@ -33,7 +33,7 @@ const config = loadConfig();
 const pool = createPool(config.HOLVI_DATABASE_URL, config.HOLVI_DB_POOL_SIZE);
 const expenzy = expenzyClientFromConfig(config);
 const fence = new SyncFence({
-  connectionString: config.HOLVI_DATABASE_URL,
+  connectionString: config.HOLVI_FENCE_DATABASE_URL,
   callTimeoutMs: config.EXPENZY_CALL_TIMEOUT,
 });
 const activities = createActivities(activityDependencies(config, { pool, expenzy, fence }));

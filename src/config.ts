@@ -58,6 +58,15 @@ const optionalSecret = z
 const schema = z
   .object({
     HOLVI_DATABASE_URL: dbUrl(localDb('holvi_app')),
+    /**
+     * The fence's own connection (src/fence/sync-fence.ts): it must reach one server session of
+     * its own, so not through a transaction-mode pooler; the worker refuses to start otherwise.
+     * Unset: HOLVI_DATABASE_URL, which may then go through a pooler only if this is set.
+     */
+    HOLVI_FENCE_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     HOLVI_MIGRATION_DATABASE_URL: dbUrl(localDb('holvi_owner')),
     HOLVI_DB_POOL_SIZE: int(10, 1, 100),
     EXPENZY_API_BASE_URL: url(`http://127.0.0.1:${defaultPorts.expenzy}`),
@@ -148,8 +157,10 @@ const schema = z
 
 export type Config = Omit<
   z.output<typeof schema>,
-  'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'EXPENZY_MAX_RESPONSE_BYTES'
+  'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'EXPENZY_MAX_RESPONSE_BYTES' | 'HOLVI_FENCE_DATABASE_URL'
 > & {
+  /** As resolved: HOLVI_DATABASE_URL when unset. */
+  HOLVI_FENCE_DATABASE_URL: string;
   /** As resolved from the profile and the variables. */
   TEMPORAL_ADDRESS: string;
   TEMPORAL_NAMESPACE: string;
@@ -179,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const settings: Omit<typeof result.data, 'EXPENZY_MAX_RESPONSE_BYTES'> = result.data;
   return {
     ...settings,
+    HOLVI_FENCE_DATABASE_URL: settings.HOLVI_FENCE_DATABASE_URL ?? settings.HOLVI_DATABASE_URL,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     temporal,

@@ -1,6 +1,12 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FenceLostError, SyncFence, type Tenure } from '../src/fence/sync-fence.js';
+import {
+  FenceLostError,
+  FenceSessionError,
+  SyncFence,
+  type SyncFenceOptions,
+  type Tenure,
+} from '../src/fence/sync-fence.js';
 import { createHolviDatabase, type TestDatabase } from './support/databases.js';
 
 /** The fence on real PostgreSQL: two SyncFence objects behave as two worker processes. */
@@ -18,7 +24,8 @@ describe('the fence', () => {
   afterEach(async () => {
     await Promise.all(fences.splice(0).map((fence) => fence.close()));
     await owner.query(
-      `UPDATE holvi_sync_fence SET holder = NULL, acquired_at = NULL, released_at = NULL, quiet_until = NULL`,
+      `UPDATE holvi_sync_fence SET holder = NULL, acquired_at = NULL, released_at = NULL, quiet_until = NULL,
+              send_window_ms = NULL`,
     );
   });
   afterAll(async () => {
@@ -27,12 +34,13 @@ describe('the fence', () => {
   });
 
   const events = () => ({ waited: vi.fn(), uncleanHandover: vi.fn(), lost: vi.fn() });
-  const fence = (fenceEvents = events()) => {
+  const fence = (fenceEvents = events(), options: Partial<SyncFenceOptions> = {}) => {
     const created = new SyncFence({
       connectionString: holvi.appUrl,
       callTimeoutMs,
       leaseMs,
       events: fenceEvents,
+      ...options,
     });
     fences.push(created);
     return created;
@@ -116,8 +124,11 @@ describe('the fence', () => {
     expect(bEvents.uncleanHandover).toHaveBeenCalledTimes(1);
     expect(log.warn).toHaveBeenCalledWith(
       expect.stringMatching(/waiting out calls of the previous holder/),
-      expect.objectContaining({ previousHolder: 'a', unclean: true, waitMs: leaseMs + callTimeoutMs }),
+      expect.objectContaining({ previousHolder: 'a', unclean: true, waitMs: expect.any(Number) }),
     );
+    const [, meta] = log.warn.mock.calls[0]!;
+    expect((meta as { waitMs: number }).waitMs).toBeGreaterThan(leaseMs + callTimeoutMs - 50);
+    expect((meta as { waitMs: number }).waitMs).toBeLessThanOrEqual(leaseMs + callTimeoutMs);
   });
 
   it('a holder killed outright frees the fence (its session ends); the next one waits out its calls', async () => {
@@ -178,5 +189,143 @@ describe('the fence', () => {
     await expect(waiting).rejects.toBeInstanceOf(FenceLostError);
     release();
     await first;
+  });
+  /** A holder whose session the server ends while it holds the fence (its host died mid-call). */
+  const killHolder = async (holderFence: SyncFence, name: string) => {
+    let tenure!: Tenure;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding = holderFence.hold(
+      name,
+      async (t) => {
+        tenure = t;
+        await held;
+      },
+      { log: quietLog() },
+    );
+    await vi.waitUntil(() => tenure !== undefined);
+    const pids = await fenceSessions();
+    await owner.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+    await vi.waitUntil(() => tenure.signal.aborted);
+    release();
+    await holding.catch(() => undefined);
+  };
+  const waitOf = (log: ReturnType<typeof quietLog>) =>
+    log.warn.mock.calls
+      .map(([, meta]) => (meta as { waitMs?: number } | undefined)?.waitMs)
+      .find((ms) => ms !== undefined);
+
+  it('a holder cancelled while waiting out a dead holder passes the wait on: the next holder still waits', async () => {
+    await killHolder(fence(), 'a');
+    const bEvents = events();
+    const cancel = new AbortController();
+    const waiting = fence(bEvents).hold('b', async () => 'listed', {
+      log: quietLog(),
+      cancelled: cancel.signal,
+    });
+    await vi.waitUntil(() => bEvents.uncleanHandover.mock.calls.length === 1);
+    cancel.abort(); // its run terminated, or its worker shutting down: b releases cleanly
+    await expect(waiting).rejects.toBeInstanceOf(FenceLostError);
+
+    const cEvents = events();
+    const log = quietLog();
+    await fence(cEvents).hold('c', async () => undefined, { log });
+    expect(cEvents.uncleanHandover).not.toHaveBeenCalled(); // b left cleanly...
+    expect(waitOf(log)).toBeGreaterThan(0); // ...and yet c serves the rest of a's wait
+  });
+
+  it("after an unclean handover waits out the dead holder's own call timeout when it was longer (a config rollout)", async () => {
+    const longTimeoutMs = 3_000;
+    await killHolder(fence(events(), { callTimeoutMs: longTimeoutMs }), 'a');
+    const log = quietLog();
+    const cancel = new AbortController();
+    const bEvents = events();
+    const waiting = fence(bEvents).hold('b', async () => undefined, { log, cancelled: cancel.signal });
+    await vi.waitUntil(() => log.warn.mock.calls.length === 1);
+    cancel.abort();
+    await waiting.catch(() => undefined);
+    expect(waitOf(log)).toBeGreaterThan(longTimeoutMs); // not b's own 300 ms + lease
+  });
+
+  /**
+   * A transaction-mode pooler in front of PostgreSQL, as the fence sees it: each statement may go
+   * to any of the pooler's server sessions. Here two real sessions, taken in turns.
+   */
+  const pooled = (turns: (statement: number) => number) => async (config: import('pg').ClientConfig) => {
+    const servers = [new pg.Client(config), new pg.Client(config)];
+    await Promise.all(servers.map((server) => server.connect()));
+    let statement = 0;
+    const first = servers[0]!;
+    return new Proxy(first, {
+      get(target, property, receiver) {
+        if (property === 'query') {
+          return (...args: Parameters<pg.Client['query']>) =>
+            (servers[turns(statement++)]!.query as (...a: unknown[]) => unknown)(...args);
+        }
+        if (property === 'end') return () => Promise.all(servers.map((server) => server.end()));
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+  };
+
+  it('refuses at start-up a connection whose statements reach shared server sessions (a transaction-mode pooler)', async () => {
+    const direct = fence();
+    await expect(direct.checkDirect()).resolves.toEqual({ proxied: false });
+
+    const behindPooler = fence(events(), { connect: pooled((n) => (n < 3 ? 0 : n % 2)) });
+    await expect(behindPooler.checkDirect()).rejects.toThrow(FenceSessionError);
+    await expect(behindPooler.checkDirect()).rejects.toThrow(/HOLVI_FENCE_DATABASE_URL/);
+  });
+
+  it('a tenure whose lock statement went to another server session is lost before any call', async () => {
+    // The lock is taken on one server session; the checks then reach another, which does not hold it.
+    const aEvents = events();
+    const a = fence(aEvents, { connect: pooled((n) => (n < 3 ? 0 : 1)) });
+    let sent = 0;
+    const holding = a.hold(
+      'a',
+      async (t) => {
+        await new Promise((resolve) => setTimeout(resolve, leaseMs * 2));
+        await t.assertHeld();
+        sent++;
+      },
+      { log: quietLog() },
+    );
+    await expect(holding).rejects.toBeInstanceOf(FenceLostError);
+    expect(sent).toBe(0);
+    expect(aEvents.lost).toHaveBeenCalled();
+  });
+
+  it('refuses a lock that its server session already holds for someone else (the lock is re-entrant per backend)', async () => {
+    // Two clients of a pooler handed the same server session: the second would get the lock too.
+    const server = new pg.Client({ connectionString: holvi.appUrl });
+    await server.connect();
+    const shared = async () =>
+      new Proxy(server, {
+        get(target, property, receiver) {
+          if (property === 'end') return async () => undefined;
+          return Reflect.get(target, property, receiver) as unknown;
+        },
+      });
+    try {
+      let inside = false;
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = fence(events(), { connect: shared }).hold(
+        'a',
+        async () => {
+          inside = true;
+          await held;
+        },
+        { log: quietLog() },
+      );
+      await vi.waitUntil(() => inside);
+      const second = fence(events(), { connect: shared }).hold('b', async () => 'sent', { log: quietLog() });
+      await expect(second).rejects.toThrow(FenceSessionError);
+      release();
+      await first;
+    } finally {
+      await server.end();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import {
   beginPass,
+  dropOlderPasses,
   finishPass,
   flagSettleInError,
   refreshPassStatistics,
@@ -60,6 +61,9 @@ export function createFetchTransactions({
           runId,
           workflowPass: input.pass,
         });
+        // Alongside the list: the older passes' staged rows are not read again.
+        const dropped = dropOlderPasses(pool, passId);
+        dropped.catch(() => undefined); // awaited below; its failure fails the pass there
         let payoutSeq = 0;
         let rejectedSeq = 0;
         let payouts = 0;
@@ -102,10 +106,12 @@ export function createFetchTransactions({
             tenure.signal,
           );
         } catch (error) {
-          await staging.catch(() => undefined); // nothing of this pass is left running
+          // nothing of this pass is left running
+          await Promise.all([staging.catch(() => undefined), dropped.catch(() => undefined)]);
           throw error;
         }
         await staging;
+        await dropped;
 
         // Stale statistics cost a pass of one chunk nothing (its chunk is the whole pass), but
         // make every chunk of a larger one scan the whole pass; ANALYZE is worth its time there.

@@ -11,66 +11,10 @@ import { refusalReason, rowRefusal, type RowRefusal } from './refusal.js';
  *   processing_confirmed_at once the partner confirmed our update.
  * - holvi_rejected_payout: malformed payouts, with their raw JSON and reason; refused_uuid for
  *   a payout PostgreSQL refused to record (quarantined from then on).
- * - holvi_sync_fence / holvi_sync_pass: the fence's state and one row per list taken inside it.
+ * - holvi_sync_pass: one row per list taken inside the fence (the fence's own row: src/fence/fence-sql.ts).
  * - holvi_pass_*: what a pass listed, staged for its activities (pass id and seq ranges).
  */
 export type Db = pg.Pool | pg.ClientBase;
-
-// --- The fence (src/fence/sync-fence.ts runs these on its own session, holding the lock) ---
-
-/** The advisory lock's key: the fence table's oid, unique in the database and free of magic numbers. */
-export const FENCE_LOCK_KEY_SQL = `'holvi_sync_fence'::regclass::oid::int, 0`;
-
-export interface FenceTakeOver {
-  epoch: number;
-  previousHolder: string | null;
-  /** The previous holder never released it: it died or lost its session, maybe mid-call. */
-  unclean: boolean;
-  /** How long the previous holder asked its successor to wait (its calls were cut short). */
-  quietMs: number;
-}
-
-/** Run right after the lock was taken: notes the holder and says how the previous one left. */
-export async function takeOverFence(db: Db, holder: string): Promise<FenceTakeOver> {
-  const { rows } = await db.query<{
-    epoch: string;
-    previous_holder: string | null;
-    unclean: boolean;
-    quiet_ms: number;
-  }>(
-    `WITH previous AS (SELECT * FROM holvi_sync_fence)
-     UPDATE holvi_sync_fence f
-        SET holder = $1, acquired_at = clock_timestamp(), released_at = NULL
-       FROM previous
-     RETURNING f.epoch, previous.holder AS previous_holder,
-               previous.acquired_at IS NOT NULL AND previous.released_at IS NULL AS unclean,
-               GREATEST(0, ceil(extract(epoch FROM previous.quiet_until - clock_timestamp()) * 1000))::int AS quiet_ms`,
-    [holder],
-  );
-  const row = rows[0];
-  if (!row) throw new Error('holvi_sync_fence has no row: run the migrations');
-  return {
-    epoch: Number(row.epoch),
-    previousHolder: row.previous_holder,
-    unclean: row.unclean,
-    quietMs: row.quiet_ms ?? 0,
-  };
-}
-
-/** A clean release; `quietMs` > 0 when calls of ours may still land at the partner. */
-export async function releaseFence(db: Db, quietMs: number): Promise<void> {
-  await db.query(
-    `UPDATE holvi_sync_fence
-        SET released_at = clock_timestamp(),
-            quiet_until = CASE WHEN $1::int > 0 THEN clock_timestamp() + $1::int * interval '1 ms' ELSE quiet_until END`,
-    [Math.ceil(quietMs)],
-  );
-}
-
-export async function fenceEpoch(db: Db): Promise<number> {
-  const { rows } = await db.query<{ epoch: string }>('SELECT epoch FROM holvi_sync_fence');
-  return Number(rows[0]?.epoch ?? 0);
-}
 
 // --- A pass: the list taken inside the fence, staged ---
 
@@ -80,8 +24,8 @@ export interface PassStart {
 }
 
 /**
- * Inside the fence, before the list is taken: a new epoch (older passes may no longer send),
- * the pass row with the highest recorded id so far, and the older passes' staged rows dropped.
+ * Inside the fence, before the list is taken: a new epoch (older passes may no longer send) and
+ * the pass row with the highest recorded id so far.
  */
 export async function beginPass(
   db: Db,
@@ -94,8 +38,15 @@ export async function beginPass(
      RETURNING id, epoch`,
     [owner.workflowId, owner.runId, owner.workflowPass],
   );
-  const passId = Number(rows[0]!.id);
-  // One round trip. Pass rows are small: the last thousand are kept for people.
+  return { passId: Number(rows[0]!.id), epoch: Number(rows[0]!.epoch) };
+}
+
+/**
+ * The older passes' staged rows dropped, once a new pass began (their epoch can no longer send).
+ * On the pool, not the fence session: after a large pass this takes a while, and the fence
+ * session's statements are kept short. Pass rows are small: the last thousand are kept for people.
+ */
+export async function dropOlderPasses(db: Db, passId: number): Promise<void> {
   await db.query(
     `WITH payouts AS (DELETE FROM holvi_pass_payout WHERE pass_id < $1),
           rejected AS (DELETE FROM holvi_pass_rejected WHERE pass_id < $1),
@@ -103,7 +54,6 @@ export async function beginPass(
      DELETE FROM holvi_sync_pass WHERE id < $1::bigint - 1000`,
     [passId],
   );
-  return { passId, epoch: Number(rows[0]!.epoch) };
 }
 
 /** A listed payout PostgreSQL once refused to record: kept in holvi_rejected_payout under rawSha256. */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
-import { fenceEpoch } from '../db/payout-store.js';
+import { fenceEpoch } from './fence-sql.js';
 import type { HoldOptions, SyncFence, Tenure } from './sync-fence.js';
 import type { PassRange } from '../workflows/sync-contract.js';
 

@@ -7,7 +7,7 @@ import { requireCurrentSchemaOrExit } from '../db/schema-version.js';
 import { createLogger } from '../logger.js';
 import { createSyncMetrics } from '../metrics/sync-metrics.js';
 import { expenzyClientFromConfig } from '../partner/expenzy-client.js';
-import { SyncFence } from '../fence/sync-fence.js';
+import { FenceSessionError, SyncFence } from '../fence/sync-fence.js';
 import { announceWorker } from '../temporal/sync-client.js';
 import { activityDependencies, createSyncWorker } from './create-worker.js';
 import { installRuntime } from './runtime.js';
@@ -28,10 +28,23 @@ const metrics = createSyncMetrics(registry);
 const expenzy = expenzyClientFromConfig(config, metrics.observePartnerCall);
 
 const fence = new SyncFence({
-  connectionString: config.HOLVI_DATABASE_URL,
+  connectionString: config.HOLVI_FENCE_DATABASE_URL,
   callTimeoutMs: config.EXPENZY_CALL_TIMEOUT,
   events: metrics.fence,
 });
+// A fence that cannot work (a transaction-mode pooler in between) would send twice: refused here.
+try {
+  const { proxied } = await fence.checkDirect();
+  if (proxied) {
+    logger.warn(
+      'the fence connection goes through a proxy (the server sees another client port): fine for a session-preserving proxy, not for a transaction-mode pooler',
+    );
+  }
+} catch (error) {
+  if (!(error instanceof FenceSessionError)) throw error;
+  logger.fatal({ variable: 'HOLVI_FENCE_DATABASE_URL' }, error.message);
+  process.exit(1);
+}
 
 const connection = await NativeConnection.connect(config.temporal.connectionOptions);
 const worker = await createSyncWorker({
