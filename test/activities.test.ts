@@ -399,6 +399,105 @@ describe('activities against PostgreSQL and the simulator', () => {
       Array.from({ length: 4 }, () => ['error', 1]),
     );
   });
+
+  it('a refusal of `error` that passes (a 404 during a key rotation) is tried again after its backoff, then set', async () => {
+    const activities = await freshHolvi();
+    for (let i = 0; i < 2; i++) {
+      await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed: 'bad_amount' } });
+    }
+    knobs.update({ refuseUpdates: '404' });
+    const refused = await pass(activities);
+    expect(refused.quarantined[0]).toMatchObject({ quarantined: 2, setToError: 0, unsettled: 2 });
+    knobs.update({ refuseUpdates: 'off' });
+    // Within its backoff, a pass lists the payouts again but does not send.
+    const backingOff = await pass(activities);
+    expect(backingOff.quarantined[0]).toMatchObject({ setToError: 0, unsettled: 0, retryLater: 0 });
+    expect((await updateCounts()).map((row) => row.state)).toEqual(['notifying', 'notifying']);
+    const { rows: waiting } = await holviPool.query(
+      `SELECT partner_error_attempts AS attempts, partner_error_retry_at > clock_timestamp() AS due_later
+         FROM holvi_rejected_payout`,
+    );
+    expect(waiting).toEqual([
+      { attempts: 1, due_later: true },
+      { attempts: 1, due_later: true },
+    ]);
+    // The backoff elapses (the clock moved on): the next pass sends again, and the partner accepts.
+    await holviPool.query(`UPDATE holvi_rejected_payout SET partner_error_retry_at = clock_timestamp()`);
+    const retried = await pass(activities);
+    expect(retried.quarantined[0]).toMatchObject({ setToError: 2, unsettled: 0 });
+    expect((await updateCounts()).map((row) => [row.state, row.state_update_count])).toEqual([
+      ['error', 1],
+      ['error', 1],
+    ]);
+    const { rows } = await holviPool.query(
+      `SELECT partner_error_set_at IS NOT NULL AS set, partner_error_failure AS failure FROM holvi_rejected_payout`,
+    );
+    expect(rows).toEqual([
+      { set: true, failure: null },
+      { set: true, failure: null },
+    ]);
+  });
+
+  it('a payout that cannot be addressed (no uuid) is refused for good, never tried again', async () => {
+    const activities = await freshHolvi();
+    await simulator.inject({ method: 'POST', url: '/admin/payouts', payload: { malformed: 'bad_id' } });
+    await pass(activities);
+    // However much later: a backoff would have elapsed by now.
+    await holviPool.query(
+      `UPDATE holvi_rejected_payout SET partner_error_retry_at = clock_timestamp() WHERE partner_error_retry_at IS NOT NULL`,
+    );
+    const again = await pass(activities);
+    expect(again.quarantined[0]).toMatchObject({ unsettled: 0 });
+    const { rows } = await holviPool.query(
+      'SELECT partner_error_attempts AS attempts, partner_error_retry_at AS retry_at FROM holvi_rejected_payout',
+    );
+    expect(rows).toEqual([{ attempts: 1, retry_at: null }]);
+  });
+
+  it('recorded payouts in `error` at the partner reach a final state: later passes neither list `error` nor look for them', async () => {
+    await freshHolvi();
+    const states: string[] = [];
+    const counting: ExpenzyClient = {
+      ...partner,
+      forEachListed: (state, ...rest) => {
+        states.push(state);
+        return partner.forEachListed(state, ...rest);
+      },
+    };
+    const activities = activitiesFor(counting);
+    const ids = await createPayouts(6);
+    // Recorded by an earlier pass, then set to `error` by the partner before Holvi marked them.
+    const inError = ids.slice(0, 3);
+    const { rows: theirs } = await expenzyPool.query(
+      `UPDATE expenzy_transaction SET state = 'error' WHERE id = ANY($1::uuid[])
+       RETURNING id, create_time, amount::text, recipient_account_identifier`,
+      [inError],
+    );
+    for (const row of theirs) {
+      await holviPool.query(
+        `INSERT INTO holvi_received_payout (expenzy_uuid, create_time, amount, recipient_account_identifier)
+         VALUES ($1, $2, $3, $4)`,
+        [row.id, row.create_time, row.amount, row.recipient_account_identifier],
+      );
+    }
+    const first = await pass(activities);
+    expect(first.plan.settle).toBe(3);
+    expect(first.settled).toEqual({ settled: 0, inError: 3 });
+    expect(states.filter((state) => state === 'error')).toHaveLength(1);
+    const { rows } = await holviPool.query(
+      `SELECT count(*)::int AS n FROM holvi_received_payout
+        WHERE partner_error_seen_at IS NOT NULL AND processing_failure LIKE 'the partner lists it in state error%'`,
+    );
+    expect(rows[0].n).toBe(3);
+    // Pass after pass, the ones already final cost nothing: no candidate, no list of `error`.
+    for (let round = 0; round < 3; round++) {
+      await createPayouts(2);
+      const next = await pass(activities);
+      expect(next.plan.settle).toBe(0);
+    }
+    expect(states.filter((state) => state === 'error')).toHaveLength(1);
+    expect(states.filter((state) => state === 'notifying').length).toBeGreaterThanOrEqual(4);
+  });
 });
 
 describe('partner-call hardening', () => {

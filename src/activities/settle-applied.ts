@@ -9,6 +9,8 @@ import type { ActivityDependencies } from './dependencies.js';
  * The proof was taken inside the fence by FetchTransactions: the row was recorded before the
  * list, nothing of ours was in flight, and the list shows it neither as `notifying` nor `error`.
  * Such a payout never gets a second update.
+ * A recorded row the partner lists in `error` instead reaches its final state (kept with the
+ * reason; a metric and an alert call a person): later passes stop looking for it.
  * Absorbs: any retry: a confirmed row is never confirmed again. Needs no fence: it only writes
  * down what the partner already did.
  */
@@ -23,8 +25,13 @@ export function createSettleApplied({ pool, metrics }: ActivityDependencies) {
         expenzyIds: settled.slice(0, 20),
       });
     }
-    if (inError.length > 0)
-      log.error('recorded payouts are in state error at the partner', { expenzyIds: inError });
+    metrics?.recordedInError.inc(inError.length);
+    if (inError.length > 0) {
+      log.error('recorded payouts are in state error at the partner: kept as final, never marked', {
+        count: inError.length,
+        expenzyIds: inError.slice(0, 20),
+      });
+    }
     return { settled: settled.length, inError: inError.length };
   };
 }

@@ -132,6 +132,7 @@ export async function refreshPassStatistics(db: Db): Promise<void> {
  * After the list: recorded rows (up to the pass's recorded_before), unconfirmed, that the list
  * does not show at all. Only a fence holder moves a payout out of `notifying`, and nothing of
  * ours was in flight during the list: the partner applied our update and its answer was lost.
+ * A row already found in `error` at the partner is final (settleStaged): never a candidate again.
  */
 export async function stageSettleCandidates(db: Db, passId: number): Promise<number> {
   const { rowCount } = await db.query(
@@ -139,6 +140,7 @@ export async function stageSettleCandidates(db: Db, passId: number): Promise<num
      SELECT $1, r.expenzy_uuid
        FROM holvi_received_payout r, holvi_sync_pass p
       WHERE p.id = $1 AND r.id <= p.recorded_before AND r.processing_confirmed_at IS NULL
+        AND r.partner_error_seen_at IS NULL
         AND NOT EXISTS (SELECT 1 FROM holvi_pass_payout s WHERE s.pass_id = $1 AND s.expenzy_uuid = r.expenzy_uuid)
         AND NOT EXISTS (SELECT 1 FROM holvi_pass_rejected s WHERE s.pass_id = $1 AND s.expenzy_uuid = r.expenzy_uuid)`,
     [passId],
@@ -162,6 +164,8 @@ export async function flagSettleInError(db: Db, passId: number, listedInError: s
  * became valid was set to `processing`, not `error`). Only a fence holder moves a
  * payout out of `notifying`, only QuarantinePayouts sets `error`, and rows are kept only inside
  * the fence: the partner applied ours. Recorded as set, as its answer would have.
+ * Reads only the open rows (a partial index) and finds each in the pass's stage by index: its
+ * cost follows the updates in doubt, not every payout ever quarantined.
  */
 export async function settleQuarantined(db: Db, passId: number): Promise<number> {
   const { rowCount } = await db.query(
@@ -174,8 +178,8 @@ export async function settleQuarantined(db: Db, passId: number): Promise<number>
      UPDATE holvi_rejected_payout q SET partner_error_set_at = clock_timestamp()
        FROM open o
       WHERE q.id = o.id
-        AND NOT EXISTS (SELECT 1 FROM holvi_pass_rejected s
-                         WHERE s.pass_id = $1 AND (s.raw_sha256 = o.raw_sha256 OR s.expenzy_id = o.expenzy_id))
+        AND NOT EXISTS (SELECT 1 FROM holvi_pass_rejected s WHERE s.pass_id = $1 AND s.raw_sha256 = o.raw_sha256)
+        AND NOT EXISTS (SELECT 1 FROM holvi_pass_rejected s WHERE s.pass_id = $1 AND s.expenzy_id = o.expenzy_id)
         AND NOT EXISTS (SELECT 1 FROM holvi_pass_payout s WHERE s.pass_id = $1 AND s.expenzy_uuid = o.uuid)
         AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = o.uuid)`,
     [passId],
@@ -272,6 +276,14 @@ async function keepRefusedPayout(db: Db, passId: number, seq: number, reason: st
 
 // --- SettleApplied ---
 
+/** What the partner says of a recorded payout it lists in `error`: kept on the row, for people. */
+export const IN_ERROR_AT_PARTNER = 'the partner lists it in state error: it was never set to processing';
+
+/**
+ * Confirms the candidates the list proved applied; the ones the partner lists in `error` reach
+ * their final state instead (partner_error_seen_at, with the reason), so that later passes stop
+ * looking for them. Returns the ids of each.
+ */
 export async function settleStaged(
   db: Db,
   passId: number,
@@ -285,8 +297,12 @@ export async function settleStaged(
     [passId],
   );
   const inError = await db.query<{ expenzy_uuid: string }>(
-    'SELECT expenzy_uuid FROM holvi_pass_settle WHERE pass_id = $1 AND in_error LIMIT 20',
-    [passId],
+    `UPDATE holvi_received_payout r SET partner_error_seen_at = clock_timestamp(), processing_failure = $2
+       FROM holvi_pass_settle s
+      WHERE s.pass_id = $1 AND s.in_error AND r.expenzy_uuid = s.expenzy_uuid
+        AND r.processing_confirmed_at IS NULL AND r.partner_error_seen_at IS NULL
+     RETURNING r.expenzy_uuid`,
+    [passId, IN_ERROR_AT_PARTNER],
   );
   return {
     settled: settled.rows.map((row) => row.expenzy_uuid),
@@ -398,7 +414,10 @@ export interface QuarantineClaim {
   quarantined: number;
   /** Kept with their raw JSON as a string: PostgreSQL refused it as jsonb (the reason says why). */
   keptAsText: number;
-  /** Kept, no outcome at the partner yet, not sent within this list: to set to `error` now. */
+  /**
+   * Kept, not set at the partner yet (no outcome, or a passing refusal now due for a retry), not
+   * sent within this list: to set to `error` now.
+   */
   toSend: { rawSha256: string; expenzyId: string | null; reason: string }[];
   /** Listed malformed although Holvi recorded the payout: a person must look (never set to error). */
   recordedButMalformed: string[];
@@ -425,7 +444,8 @@ export async function claimForQuarantine(
        FROM holvi_rejected_payout q
       WHERE s.pass_id = $1 AND s.seq >= $2 AND s.seq < $3 AND s.sent_at IS NULL
         AND q.raw_sha256 = s.raw_sha256
-        AND q.partner_error_set_at IS NULL AND q.partner_error_failure IS NULL
+        AND q.partner_error_set_at IS NULL
+        AND (q.partner_error_failure IS NULL OR q.partner_error_retry_at <= clock_timestamp())
         AND NOT EXISTS (SELECT 1 FROM holvi_received_payout r WHERE r.expenzy_uuid = s.expenzy_uuid)
      RETURNING s.raw_sha256, s.expenzy_id, s.reason`,
     [passId, fromSeq, toSeq],
@@ -490,20 +510,48 @@ async function keepRejected(
   return { kept: kept + keptAsText, keptAsText };
 }
 
-/** The partner's answer to `error`: set, or refused for good with the reason. */
-export async function recordQuarantineOutcomes(
-  db: Db,
-  outcomes: { rawSha256: string; failure: string | null }[],
-): Promise<void> {
+/** The partner's answer to `error`: set (failure null), or refused with the reason. */
+export interface QuarantineOutcome {
+  rawSha256: string;
+  failure: string | null;
+  /** A refusal that cannot change (no id to address the payout by): never tried again. */
+  final?: boolean;
+}
+
+/** A passing refusal is tried again after 30 s, doubling per refusal up to 6 h. */
+const RETRY_FIRST_S = 30;
+const RETRY_MAX_S = 6 * 60 * 60;
+
+/** Records the answers; a passing refusal gets its next try time, backing off. */
+export async function recordQuarantineOutcomes(db: Db, outcomes: QuarantineOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.query(
     `UPDATE holvi_rejected_payout q
         SET partner_error_set_at = CASE WHEN u.failure IS NULL THEN clock_timestamp() END,
-            partner_error_failure = u.failure
-       FROM unnest($1::text[], $2::text[]) AS u(sha, failure)
+            partner_error_failure = u.failure,
+            partner_error_attempts = q.partner_error_attempts + 1,
+            partner_error_retry_at = CASE WHEN u.failure IS NOT NULL AND NOT u.final
+              THEN clock_timestamp() + least($4::int, $3::int * 2 ^ least(q.partner_error_attempts, 20)) * interval '1 s' END
+       FROM unnest($1::text[], $2::text[], $5::boolean[]) AS u(sha, failure, final)
       WHERE q.raw_sha256 = u.sha`,
-    [outcomes.map((o) => o.rawSha256), outcomes.map((o) => (o.failure === null ? null : pgText(o.failure)))],
+    [
+      outcomes.map((o) => o.rawSha256),
+      outcomes.map((o) => (o.failure === null ? null : pgText(o.failure))),
+      RETRY_FIRST_S,
+      RETRY_MAX_S,
+      outcomes.map((o) => o.final === true),
+    ],
   );
+}
+
+/** Quarantined payouts the partner refused to set to `error`: for good, and still being retried. */
+export async function countQuarantineRefusals(db: Db): Promise<{ final: number; retrying: number }> {
+  const { rows } = await db.query<{ final: string; retrying: string }>(
+    `SELECT count(*) FILTER (WHERE partner_error_retry_at IS NULL) AS final,
+            count(*) FILTER (WHERE partner_error_retry_at IS NOT NULL) AS retrying
+       FROM holvi_rejected_payout WHERE partner_error_set_at IS NULL AND partner_error_failure IS NOT NULL`,
+  );
+  return { final: Number(rows[0]?.final ?? 0), retrying: Number(rows[0]?.retrying ?? 0) };
 }
 
 // --- The API ---

@@ -56,6 +56,21 @@ export function createSyncMetrics(registry: Registry) {
       help: 'Malformed payouts quarantined',
       registers,
     }),
+    quarantineRefusedForGood: new Counter({
+      name: 'holvi_quarantine_refused_for_good_total',
+      help: 'Quarantined payouts that cannot be set to error at the partner (no id): a person must look',
+      registers,
+    }),
+    quarantineRefusedForNow: new Counter({
+      name: 'holvi_quarantine_refusals_retried_total',
+      help: 'Refusals of the partner to set a quarantined payout to error, tried again later with backoff',
+      registers,
+    }),
+    recordedInError: new Counter({
+      name: 'holvi_recorded_payouts_in_error_total',
+      help: 'Recorded payouts found in state error at the partner: final, a person must look',
+      registers,
+    }),
     /** The fence's events (src/fence/sync-fence.ts). */
     fence: {
       waited: counter(

@@ -38,6 +38,8 @@ export interface Comparison {
   quarantinedUnsettled: Sample;
   /** Distinct rejected ids the partner holds in `error`. */
   rejectedErrorAtPartner: number;
+  /** Quarantined rows Holvi gave up setting to `error` (a refusal that cannot change). */
+  quarantineRefusedForGood: Sample;
   problems: Record<ProblemKind, Sample>;
   /** Expenzy create_time → Holvi received_at / processing_confirmed_at, in microseconds. */
   toReceivedMicros: number[];
@@ -117,8 +119,12 @@ export function comparePayouts(holvi: HolviSide, expenzy: ExpenzyRow[]): Compari
     else note(problems.missing, theirs.id);
   }
 
+  const quarantineRefusedForGood = emptySample();
+  for (const id of holvi.refusedForGood ?? []) note(quarantineRefusedForGood, id ?? '(no id)');
+
   return {
     holviRows: holvi.received.length,
+    quarantineRefusedForGood,
     rejectedRows: holvi.rejectedIds.length,
     expenzy: counts,
     quarantined,

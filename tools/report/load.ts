@@ -29,6 +29,8 @@ export interface HolviSide {
   received: HolviRow[];
   /** `expenzy_id` of each quarantined row (text: a malformed id is kept as it came). */
   rejectedIds: (string | null)[];
+  /** Quarantined rows the partner refused to set to `error` for good (Holvi's own record). */
+  refusedForGood?: (string | null)[];
 }
 
 /** All statements of one side see the same snapshot, so its counts agree with its rows. */
@@ -74,9 +76,15 @@ export function loadHolvi(pool: pg.Pool): Promise<HolviSide> {
               ${micros('processing_confirmed_at')} AS "confirmedMicros"
          FROM holvi_received_payout ORDER BY id`,
     );
-    const { rows: rejected } = await client.query<{ expenzy_id: string | null }>(
-      'SELECT expenzy_id FROM holvi_rejected_payout ORDER BY id',
+    const { rows: rejected } = await client.query<{ expenzy_id: string | null; for_good: boolean }>(
+      `SELECT expenzy_id, partner_error_set_at IS NULL AND partner_error_failure IS NOT NULL
+                          AND partner_error_retry_at IS NULL AS for_good
+         FROM holvi_rejected_payout ORDER BY id`,
     );
-    return { received, rejectedIds: rejected.map((row) => row.expenzy_id) };
+    return {
+      received,
+      rejectedIds: rejected.map((row) => row.expenzy_id),
+      refusedForGood: rejected.filter((row) => row.for_good).map((row) => row.expenzy_id),
+    };
   });
 }

@@ -6,7 +6,13 @@ import { loadExpenzy, loadHolvi } from './load.js';
 export type Status = 'OK' | 'WARN' | 'FAIL';
 
 export interface Check {
-  key: 'total' | 'processing' | ProblemKind | 'quarantinedUnsettled' | 'maxUpdateCount';
+  key:
+    | 'total'
+    | 'processing'
+    | ProblemKind
+    | 'quarantinedUnsettled'
+    | 'quarantineRefusedForGood'
+    | 'maxUpdateCount';
   label: string;
   /** The difference, count or maximum the status is about. */
   figure: number;
@@ -85,6 +91,13 @@ export function reportFrom(comparison: Comparison, allowRepeatedUpdates: boolean
       figure: figures.quarantinedUnsettled.count,
       status: figures.quarantinedUnsettled.count === 0 ? 'OK' : 'WARN',
       sample: figures.quarantinedUnsettled.first,
+    },
+    {
+      key: 'quarantineRefusedForGood',
+      label: 'Quarantined, refused for good (Holvi)',
+      figure: figures.quarantineRefusedForGood.count,
+      status: figures.quarantineRefusedForGood.count === 0 ? 'OK' : 'WARN',
+      sample: figures.quarantineRefusedForGood.first,
     },
     {
       key: 'maxUpdateCount',
