@@ -477,7 +477,8 @@ describe('partner-call hardening', () => {
 
   /**
    * One pass of a single chunk against a hostile partner: listed, recorded, marked. Returns what
-   * MarkProcessing answered, and the list and update calls the partner saw.
+   * MarkProcessing answered, the list and update calls the partner saw, and whether its release
+   * asked the next holder to wait (`quiet`).
    */
   async function markedAgainst(
     answer: Parameters<typeof startHostilePartner>[0],
@@ -489,17 +490,27 @@ describe('partner-call hardening', () => {
     const env = new ActivityEnv();
     const plan = await env.call(activities.FetchTransactions, { pass: 1 });
     await env.call(activities.RecordPayout, plan);
+    // The fetch's tenure waited out any earlier quiet_until: a later one is MarkProcessing's.
+    const before = await pool.query<{ now: Date }>('SELECT clock_timestamp() AS now');
     const marked = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
+    const fence = await pool.query<{ quiet: boolean }>(
+      'SELECT coalesce(quiet_until > $1, false) AS quiet FROM holvi_sync_fence',
+      [before.rows[0]!.now],
+    );
     const lists = partnerServer.requests.filter((request) => request.url?.includes('?')).length;
     await expenzy.close();
     await partnerServer.close();
-    return { marked, calls: { lists, updates: partnerServer.requests.length - lists } };
+    return {
+      marked,
+      calls: { lists, updates: partnerServer.requests.length - lists },
+      quiet: fence.rows[0]!.quiet,
+    };
   }
 
   it('a call cut short (no answer) stops the rounds: it may still land, so no new list decides', async () => {
     const listed = notifyingPayouts(3);
     // Lists answer at once; updates never do.
-    const { marked, calls } = await markedAgainst(
+    const { marked, calls, quiet } = await markedAgainst(
       (req, res) => {
         if (req.url?.includes('?')) res.writeHead(200).end(JSON.stringify(listed));
       },
@@ -507,6 +518,29 @@ describe('partner-call hardening', () => {
     );
     expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
     expect(calls).toEqual({ lists: 1, updates: 3 });
+    expect(quiet).toBe(true);
+  });
+
+  it('an update answered 503 (a proxy in front of the partner) counts as cut short: no rounds, the next holder waits', async () => {
+    const listed = notifyingPayouts(3);
+    const { marked, calls, quiet } = await markedAgainst((req, res) => {
+      if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<html>Service Unavailable</html>');
+    });
+    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
+    expect(calls).toEqual({ lists: 1, updates: 3 });
+    expect(quiet).toBe(true);
+  });
+
+  it("the partner's own 500 ends the call there: a round's new list decides, and the next holder need not wait", async () => {
+    const listed = notifyingPayouts(3);
+    const { marked, calls, quiet } = await markedAgainst((req, res) => {
+      if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
+      res.writeHead(500).end('{"error": "internal"}');
+    });
+    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 3 });
+    expect(calls).toEqual({ lists: 2, updates: 6 });
+    expect(quiet).toBe(false);
   });
 
   it("a round's list the partner refuses (404) ends the rounds; the pass's payouts wait for the next pass", async () => {
