@@ -7,7 +7,7 @@ import { createActivities } from '../src/activities/index.js';
 import { SyncFence } from '../src/fence/sync-fence.js';
 import { oldestChunk } from '../src/workflows/pass-chunks.js';
 import { createExpenzyClient, type ExpenzyClient } from '../src/partner/expenzy-client.js';
-import { PartnerUnavailableError } from '../src/partner/errors.js';
+import { PartnerResponseError, PartnerUnavailableError } from '../src/partner/errors.js';
 import {
   createExpenzyDatabase,
   createHolviDatabase,
@@ -555,6 +555,66 @@ describe('partner-call hardening', () => {
     });
     expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
     expect(calls).toEqual({ lists: 2, updates: 3 });
+  });
+
+  it('an update answered with the payout in another of its states than asked is not applied', async () => {
+    const id = 'b0000000-0000-4000-8000-000000000001';
+    let shown: { state?: string } = { state: 'notifying' };
+    const partnerServer = await startHostilePartner((_req, res) =>
+      res.writeHead(200).end(JSON.stringify([{ id, amount: '1.00', ...shown }])),
+    );
+    const expenzy = clientFor(partnerServer.url);
+    await expect(expenzy.updateState(id, 'processing')).rejects.toThrow(
+      /update answer shows payout .* in state "notifying", not "processing"/,
+    );
+    await expect(expenzy.updateState(id, 'error')).rejects.toBeInstanceOf(PartnerResponseError);
+    shown = { state: 'error' };
+    await expect(expenzy.updateState(id, 'error')).resolves.toMatchObject({ applied: true });
+    // Nothing that contradicts the contract's "the updated payout": taken at its word.
+    shown = {};
+    await expect(expenzy.updateState(id, 'processing')).resolves.toMatchObject({ applied: true });
+    shown = { state: 'pending' }; // how the partner renders a payout of unknown state, whatever its real one
+    await expect(expenzy.updateState(id, 'error')).resolves.toMatchObject({ applied: true });
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('MarkProcessing confirms no payout the answer shows still notifying; a later pass sends it again', async () => {
+    const listed = notifyingPayouts(2).map((payout, i) => ({
+      ...payout,
+      id: `b0000000-0000-4000-8000-00000000001${i}`,
+    }));
+    const ids = listed.map((payout) => payout.id);
+    const answering =
+      (state: (req: { url?: string }) => string): Parameters<typeof startHostilePartner>[0] =>
+      (req, res) => {
+        if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
+        const id = decodeURIComponent(req.url!.split('/')[3]!);
+        res.writeHead(200).end(JSON.stringify([{ ...listed.find((p) => p.id === id), state: state(req) }]));
+      };
+    const confirmed = async () =>
+      (
+        await pool.query<{ expenzy_uuid: string; confirmed: boolean; failure: string | null }>(
+          `SELECT expenzy_uuid, processing_confirmed_at IS NOT NULL AS confirmed, processing_failure AS failure
+             FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[]) ORDER BY expenzy_uuid`,
+          [ids],
+        )
+      ).rows;
+
+    const contradicted = await markedAgainst(answering(() => 'notifying'));
+    expect(contradicted.marked).toMatchObject({ marked: 0, refused: 2 });
+    expect(await confirmed()).toEqual(
+      ids.map((id) => ({
+        expenzy_uuid: id,
+        confirmed: false,
+        failure: expect.stringMatching(/^PartnerResponseError: .*in state "notifying"/),
+      })),
+    );
+    const next = await markedAgainst(answering(() => 'processing'));
+    expect(next.marked).toMatchObject({ marked: 2, refused: 0 });
+    expect(await confirmed()).toEqual(
+      ids.map((id) => ({ expenzy_uuid: id, confirmed: true, failure: null })),
+    );
   });
 
   it('sends the API key when configured, and nothing secret otherwise', async () => {
