@@ -716,6 +716,70 @@ describe('partner-call hardening', () => {
     await partnerServer.close();
   });
 
+  it('quarantines entries that are not valid JSON, under their id when they have one, and records and marks the ones beside them', async () => {
+    const payout = (id: string) =>
+      JSON.stringify({
+        id,
+        amount: '1.00',
+        create_time: '2026-11-26T10:00:00Z',
+        recipient_account_identifier: 'A',
+        state: 'notifying',
+      });
+    const [before, broken, after] = [
+      'a0000000-0000-4000-8000-000000000011',
+      'a0000000-0000-4000-8000-000000000012',
+      'a0000000-0000-4000-8000-000000000013',
+    ];
+    const brokenEntry = payout(broken).replace('"1.00"', 'NaN');
+    const listed = `[${payout(before)}, NaN, ${brokenEntry}, ${payout(after)}]`;
+    const partnerServer = await startHostilePartner((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.includes('state=notifying')) return res.end(listed);
+      if (req.url?.includes('?')) return res.end('[]');
+      res.end(JSON.stringify([{ id: decodeURIComponent(req.url!.split('/')[3]!) }]));
+    });
+    const expenzy = clientFor(partnerServer.url);
+    const result = await pass(activitiesWith(expenzy));
+
+    expect(result.plan).toMatchObject({ payouts: 2, rejected: 2 });
+    expect(result.recorded).toEqual({ inserted: 2, refused: 0 });
+    expect(result.marked.reduce((sum, chunk) => sum + chunk.marked, 0)).toBe(2);
+    // The bare NaN has no id to set `error` by: kept, unsettled.
+    expect(result.quarantined).toEqual([
+      { quarantined: 2, setToError: 1, unsettled: 1, retryLater: 0, fenceMoved: false },
+    ]);
+    const updates = partnerServer.requests.filter((request) => !request.url.includes('?'));
+    expect(updates.map((request) => [request.url, request.body]).sort()).toEqual([
+      [`/api/transaction/${before}/`, 'state=processing'],
+      [`/api/transaction/${broken}/`, 'state=error'],
+      [`/api/transaction/${after}/`, 'state=processing'],
+    ]);
+    const recorded = await pool.query<{ expenzy_uuid: string }>(
+      'SELECT expenzy_uuid FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[]) ORDER BY expenzy_uuid',
+      [[before, broken, after]],
+    );
+    expect(recorded.rows.map((row) => row.expenzy_uuid)).toEqual([before, after]);
+    const { rows } = await pool.query(
+      `SELECT expenzy_id, reason, raw FROM holvi_rejected_payout
+        WHERE expenzy_id = $1 OR raw->>'invalidJson' = 'NaN' ORDER BY expenzy_id NULLS FIRST`,
+      [broken],
+    );
+    expect(rows).toEqual([
+      {
+        expenzy_id: null,
+        reason: expect.stringMatching(/^entry of 3 bytes is not valid JSON: /),
+        raw: { invalidJson: 'NaN', length: 3 },
+      },
+      {
+        expenzy_id: broken,
+        reason: expect.stringMatching(/^entry of \d+ bytes is not valid JSON: /),
+        raw: { invalidJson: brokenEntry, length: brokenEntry.length },
+      },
+    ]);
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
   it('never settles a recorded payout the partner lists as an entry too large to hold', async () => {
     const id = '6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4c';
     await recordDirectly(id);
