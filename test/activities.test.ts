@@ -7,7 +7,7 @@ import { createActivities } from '../src/activities/index.js';
 import { SyncFence } from '../src/fence/sync-fence.js';
 import { oldestChunk } from '../src/workflows/pass-chunks.js';
 import { createExpenzyClient, type ExpenzyClient } from '../src/partner/expenzy-client.js';
-import { PartnerUnavailableError } from '../src/partner/errors.js';
+import { PartnerResponseError, PartnerUnavailableError } from '../src/partner/errors.js';
 import {
   createExpenzyDatabase,
   createHolviDatabase,
@@ -576,7 +576,8 @@ describe('partner-call hardening', () => {
 
   /**
    * One pass of a single chunk against a hostile partner: listed, recorded, marked. Returns what
-   * MarkProcessing answered, and the list and update calls the partner saw.
+   * MarkProcessing answered, the list and update calls the partner saw, and whether its release
+   * asked the next holder to wait (`quiet`).
    */
   async function markedAgainst(
     answer: Parameters<typeof startHostilePartner>[0],
@@ -588,17 +589,27 @@ describe('partner-call hardening', () => {
     const env = new ActivityEnv();
     const plan = await env.call(activities.FetchTransactions, { pass: 1 });
     await env.call(activities.RecordPayout, plan);
+    // The fetch's tenure waited out any earlier quiet_until: a later one is MarkProcessing's.
+    const before = await pool.query<{ now: Date }>('SELECT clock_timestamp() AS now');
     const marked = await env.call(activities.MarkProcessing, oldestChunk(plan, plan.payoutSeqEnd, 0));
+    const fence = await pool.query<{ quiet: boolean }>(
+      'SELECT coalesce(quiet_until > $1, false) AS quiet FROM holvi_sync_fence',
+      [before.rows[0]!.now],
+    );
     const lists = partnerServer.requests.filter((request) => request.url?.includes('?')).length;
     await expenzy.close();
     await partnerServer.close();
-    return { marked, calls: { lists, updates: partnerServer.requests.length - lists } };
+    return {
+      marked,
+      calls: { lists, updates: partnerServer.requests.length - lists },
+      quiet: fence.rows[0]!.quiet,
+    };
   }
 
   it('a call cut short (no answer) stops the rounds: it may still land, so no new list decides', async () => {
     const listed = notifyingPayouts(3);
     // Lists answer at once; updates never do.
-    const { marked, calls } = await markedAgainst(
+    const { marked, calls, quiet } = await markedAgainst(
       (req, res) => {
         if (req.url?.includes('?')) res.writeHead(200).end(JSON.stringify(listed));
       },
@@ -606,6 +617,29 @@ describe('partner-call hardening', () => {
     );
     expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
     expect(calls).toEqual({ lists: 1, updates: 3 });
+    expect(quiet).toBe(true);
+  });
+
+  it('an update answered 503 (a proxy in front of the partner) counts as cut short: no rounds, the next holder waits', async () => {
+    const listed = notifyingPayouts(3);
+    const { marked, calls, quiet } = await markedAgainst((req, res) => {
+      if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<html>Service Unavailable</html>');
+    });
+    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
+    expect(calls).toEqual({ lists: 1, updates: 3 });
+    expect(quiet).toBe(true);
+  });
+
+  it("the partner's own 500 ends the call there: a round's new list decides, and the next holder need not wait", async () => {
+    const listed = notifyingPayouts(3);
+    const { marked, calls, quiet } = await markedAgainst((req, res) => {
+      if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
+      res.writeHead(500).end('{"error": "internal"}');
+    });
+    expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 3 });
+    expect(calls).toEqual({ lists: 2, updates: 6 });
+    expect(quiet).toBe(false);
   });
 
   it("a round's list the partner refuses (404) ends the rounds; the pass's payouts wait for the next pass", async () => {
@@ -620,6 +654,66 @@ describe('partner-call hardening', () => {
     });
     expect(marked).toMatchObject({ marked: 0, retryLater: 3, resent: 0 });
     expect(calls).toEqual({ lists: 2, updates: 3 });
+  });
+
+  it('an update answered with the payout in another of its states than asked is not applied', async () => {
+    const id = 'b0000000-0000-4000-8000-000000000001';
+    let shown: { state?: string } = { state: 'notifying' };
+    const partnerServer = await startHostilePartner((_req, res) =>
+      res.writeHead(200).end(JSON.stringify([{ id, amount: '1.00', ...shown }])),
+    );
+    const expenzy = clientFor(partnerServer.url);
+    await expect(expenzy.updateState(id, 'processing')).rejects.toThrow(
+      /update answer shows payout .* in state "notifying", not "processing"/,
+    );
+    await expect(expenzy.updateState(id, 'error')).rejects.toBeInstanceOf(PartnerResponseError);
+    shown = { state: 'error' };
+    await expect(expenzy.updateState(id, 'error')).resolves.toMatchObject({ applied: true });
+    // Nothing that contradicts the contract's "the updated payout": taken at its word.
+    shown = {};
+    await expect(expenzy.updateState(id, 'processing')).resolves.toMatchObject({ applied: true });
+    shown = { state: 'pending' }; // how the partner renders a payout of unknown state, whatever its real one
+    await expect(expenzy.updateState(id, 'error')).resolves.toMatchObject({ applied: true });
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('MarkProcessing confirms no payout the answer shows still notifying; a later pass sends it again', async () => {
+    const listed = notifyingPayouts(2).map((payout, i) => ({
+      ...payout,
+      id: `b0000000-0000-4000-8000-00000000001${i}`,
+    }));
+    const ids = listed.map((payout) => payout.id);
+    const answering =
+      (state: (req: { url?: string }) => string): Parameters<typeof startHostilePartner>[0] =>
+      (req, res) => {
+        if (req.url?.includes('?')) return void res.writeHead(200).end(JSON.stringify(listed));
+        const id = decodeURIComponent(req.url!.split('/')[3]!);
+        res.writeHead(200).end(JSON.stringify([{ ...listed.find((p) => p.id === id), state: state(req) }]));
+      };
+    const confirmed = async () =>
+      (
+        await pool.query<{ expenzy_uuid: string; confirmed: boolean; failure: string | null }>(
+          `SELECT expenzy_uuid, processing_confirmed_at IS NOT NULL AS confirmed, processing_failure AS failure
+             FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[]) ORDER BY expenzy_uuid`,
+          [ids],
+        )
+      ).rows;
+
+    const contradicted = await markedAgainst(answering(() => 'notifying'));
+    expect(contradicted.marked).toMatchObject({ marked: 0, refused: 2 });
+    expect(await confirmed()).toEqual(
+      ids.map((id) => ({
+        expenzy_uuid: id,
+        confirmed: false,
+        failure: expect.stringMatching(/^PartnerResponseError: .*in state "notifying"/),
+      })),
+    );
+    const next = await markedAgainst(answering(() => 'processing'));
+    expect(next.marked).toMatchObject({ marked: 2, refused: 0 });
+    expect(await confirmed()).toEqual(
+      ids.map((id) => ({ expenzy_uuid: id, confirmed: true, failure: null })),
+    );
   });
 
   it('sends the API key when configured, and nothing secret otherwise', async () => {
@@ -715,6 +809,70 @@ describe('partner-call hardening', () => {
         reason: expect.stringMatching(/^entry of \d+ bytes, more than EXPENZY_MAX_BUFFERED_RESPONSE_BYTES/),
         length: JSON.stringify(payout(huge, 'x'.repeat(64 * 1024))).length,
         kept: 2048,
+      },
+    ]);
+    await expenzy.close();
+    await partnerServer.close();
+  });
+
+  it('quarantines entries that are not valid JSON, under their id when they have one, and records and marks the ones beside them', async () => {
+    const payout = (id: string) =>
+      JSON.stringify({
+        id,
+        amount: '1.00',
+        create_time: '2026-11-26T10:00:00Z',
+        recipient_account_identifier: 'A',
+        state: 'notifying',
+      });
+    const [before, broken, after] = [
+      'a0000000-0000-4000-8000-000000000011',
+      'a0000000-0000-4000-8000-000000000012',
+      'a0000000-0000-4000-8000-000000000013',
+    ];
+    const brokenEntry = payout(broken).replace('"1.00"', 'NaN');
+    const listed = `[${payout(before)}, NaN, ${brokenEntry}, ${payout(after)}]`;
+    const partnerServer = await startHostilePartner((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.includes('state=notifying')) return res.end(listed);
+      if (req.url?.includes('?')) return res.end('[]');
+      res.end(JSON.stringify([{ id: decodeURIComponent(req.url!.split('/')[3]!) }]));
+    });
+    const expenzy = clientFor(partnerServer.url);
+    const result = await pass(activitiesWith(expenzy));
+
+    expect(result.plan).toMatchObject({ payouts: 2, rejected: 2 });
+    expect(result.recorded).toEqual({ inserted: 2, refused: 0 });
+    expect(result.marked.reduce((sum, chunk) => sum + chunk.marked, 0)).toBe(2);
+    // The bare NaN has no id to set `error` by: kept, unsettled.
+    expect(result.quarantined).toEqual([
+      { quarantined: 2, setToError: 1, unsettled: 1, retryLater: 0, fenceMoved: false },
+    ]);
+    const updates = partnerServer.requests.filter((request) => !request.url.includes('?'));
+    expect(updates.map((request) => [request.url, request.body]).sort()).toEqual([
+      [`/api/transaction/${before}/`, 'state=processing'],
+      [`/api/transaction/${broken}/`, 'state=error'],
+      [`/api/transaction/${after}/`, 'state=processing'],
+    ]);
+    const recorded = await pool.query<{ expenzy_uuid: string }>(
+      'SELECT expenzy_uuid FROM holvi_received_payout WHERE expenzy_uuid = ANY($1::uuid[]) ORDER BY expenzy_uuid',
+      [[before, broken, after]],
+    );
+    expect(recorded.rows.map((row) => row.expenzy_uuid)).toEqual([before, after]);
+    const { rows } = await pool.query(
+      `SELECT expenzy_id, reason, raw FROM holvi_rejected_payout
+        WHERE expenzy_id = $1 OR raw->>'invalidJson' = 'NaN' ORDER BY expenzy_id NULLS FIRST`,
+      [broken],
+    );
+    expect(rows).toEqual([
+      {
+        expenzy_id: null,
+        reason: expect.stringMatching(/^entry of 3 bytes is not valid JSON: /),
+        raw: { invalidJson: 'NaN', length: 3 },
+      },
+      {
+        expenzy_id: broken,
+        reason: expect.stringMatching(/^entry of \d+ bytes is not valid JSON: /),
+        raw: { invalidJson: brokenEntry, length: brokenEntry.length },
       },
     ]);
     await expenzy.close();

@@ -38,12 +38,13 @@ export async function sendFenced<I, T>(
     } catch (error) {
       if (error instanceof FenceLostError) return { kind: 'transient' };
       if (error instanceof PartnerUnavailableError) {
-        // No answer (timeout, abort, connection cut): the call may still land at the partner.
-        // An answer with a status (5xx, 429, or one too large to read) means the call is over
-        // there: nothing of it lands later, so the next holder need not wait for it. Its effect is
-        // unknown all the same (a 200 too large to read may have applied the update): transient,
-        // never confirmed; the next pass's list shows what it did.
-        if (error.status === undefined) tenure.callsCutShort();
+        // No answer (timeout, abort, connection cut), or one from a proxy in front of the partner
+        // (502, 503, 504): the call may still land there. Only the partner's own answer
+        // (`callOver`: a 500, a 429, a 200 too large to read) means nothing of it lands later, so
+        // the next holder need not wait for it. Its effect is unknown all the same (a 200 too
+        // large to read may have applied the update): transient, never confirmed; the next
+        // pass's list shows what it did.
+        if (!error.callOver) tenure.callsCutShort();
         return { kind: 'transient' };
       }
       return {

@@ -11,6 +11,8 @@ import { ListSplitter } from './list-splitter.js';
 
 export type PartnerState = 'notifying' | 'processing' | 'error';
 
+const PARTNER_STATES: ReadonlySet<unknown> = new Set<PartnerState>(['notifying', 'processing', 'error']);
+
 /** The outcome of a state update the partner answered with 200. */
 export type UpdateOutcome =
   | { applied: true; payout: Record<string, unknown> }
@@ -205,7 +207,7 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
           },
           signal,
         );
-        return updateOutcome(body, id);
+        return updateOutcome(body, id, state);
       }),
     close: () => agent.close(),
   };
@@ -323,16 +325,28 @@ async function streamList(
   return count;
 }
 
-function updateOutcome(body: unknown, id: string): UpdateOutcome {
+/**
+ * A 200 answer to setting `state` on `id`: applied only if it holds that payout, and not in
+ * another of the partner's states (the contract says it holds the updated payout, so one showing
+ * another state contradicts it). One without a `state`, or with a state the partner does not
+ * have (a payout it renders malformed, e.g. `"pending"` whatever its real state), tells nothing
+ * against the contract: taken at its word.
+ */
+function updateOutcome(body: unknown, id: string, state: PartnerState): UpdateOutcome {
   if (!Array.isArray(body)) throw new PartnerResponseError('update answer is not a JSON list');
   if (body.length === 0) return { applied: false };
   const [payout] = body as unknown[];
   if (body.length !== 1 || typeof payout !== 'object' || payout === null) {
     throw new PartnerResponseError(`update answer has ${body.length} items, expected 1`);
   }
-  const answered = (payout as Record<string, unknown>).id;
+  const { id: answered, state: shown } = payout as Record<string, unknown>;
   if (typeof answered !== 'string' || answered.toLowerCase() !== id.toLowerCase()) {
     throw new PartnerResponseError(`update answer is for payout ${JSON.stringify(answered)}, not ${id}`);
+  }
+  if (PARTNER_STATES.has(shown) && shown !== state) {
+    throw new PartnerResponseError(
+      `update answer shows payout ${id} in state ${JSON.stringify(shown)}, not "${state}"`,
+    );
   }
   return { applied: true, payout: payout as Record<string, unknown> };
 }

@@ -14,7 +14,26 @@ export class OversizeListEntry {
   ) {}
 }
 
-/** Of an oversize entry, this much is kept: as JSON it stays near the 4,096 characters staged. */
+/**
+ * An entry that is not valid JSON on its own (`NaN`, `{"amount":NaN}`) in a list whose own syntax
+ * holds, so its bounds are known: handed on unparsed, so that one broken entry does not stop the
+ * rest of the list, pass after pass. The payout parser quarantines it, as it does an oversize one:
+ * its start (`text`), its top-level string `id` when one is found the same way, and JSON.parse's
+ * `reason`.
+ */
+export class InvalidListEntry {
+  constructor(
+    readonly bytes: number,
+    readonly text: string,
+    readonly id: string | null,
+    readonly reason: string,
+  ) {}
+}
+
+/**
+ * Of an oversize or invalid entry, this much is kept: as JSON it stays near the 4,096 characters
+ * staged.
+ */
 const PREFIX_BYTES = 2_048;
 
 const QUOTE = 0x22;
@@ -54,7 +73,8 @@ const invalid = (why: string) => new PartnerResponseError(`list answer is not va
  * its last byte arrived. Between entries it checks the list's own syntax (commas, brackets,
  * nothing after the end); within one it follows only strings, escapes and nesting, to find
  * where the entry ends. An entry is held until it is complete, at most `maxEntryBytes` of it:
- * a larger one is counted through, not kept, and handed on as an `OversizeListEntry`.
+ * a larger one is counted through, not kept, and handed on as an `OversizeListEntry`; one that
+ * JSON.parse refuses is handed on as an `InvalidListEntry`.
  */
 export class ListSplitter {
   private place: Place = 'before';
@@ -62,6 +82,8 @@ export class ListSplitter {
   private inString = false;
   private readonly stringEnd = new StringEnd();
   private primitive = false;
+  /** The `{` or `[` the entry opened with, unless a primitive. */
+  private opener = 0;
   private parts: Buffer[] = [];
   private size = 0;
   private prefix: Buffer | undefined;
@@ -130,10 +152,14 @@ export class ListSplitter {
   }
 
   private begin(first: number): void {
+    // What only the list's or an object's syntax may hold: no entry starts with it.
+    if (first === COMMA || first === COLON || first === CLOSE_BRACE)
+      throw invalid(`an entry starts with ${JSON.stringify(String.fromCharCode(first))}`);
     this.place = 'entry';
     this.depth = 0;
     this.inString = false;
     this.primitive = first !== OPEN_BRACE && first !== OPEN_BRACKET;
+    this.opener = first;
   }
 
   /** The index just past the entry's last byte, or undefined when it goes on past the chunk. */
@@ -148,12 +174,17 @@ export class ListSplitter {
       } else if (byte === QUOTE) {
         this.inString = true;
       } else if (this.primitive) {
-        // A number, true, false or null ends where the list's syntax begins again.
+        // A number, true, false or null (or a bare token, `NaN`) ends where the list's syntax
+        // begins again.
         if (isSpace(byte) || byte === COMMA || byte === CLOSE_BRACKET) return at;
       } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
         this.depth++;
       } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-        if (--this.depth === 0) return at + 1;
+        if (--this.depth > 0) continue;
+        // Closed by the other bracket, the entry's end is a guess: the list is not read on.
+        if ((this.opener === OPEN_BRACE) !== (byte === CLOSE_BRACE))
+          throw invalid("an entry's brackets do not match");
+        return at + 1;
       }
     }
     return undefined;
@@ -186,12 +217,11 @@ export class ListSplitter {
     if (this.prefix) {
       value = new OversizeListEntry(bytes, this.prefix.toString('utf8'), this.idOfOversize?.id() ?? null);
     } else {
-      const text = Buffer.concat(this.parts, bytes).toString('utf8');
+      const held = Buffer.concat(this.parts, bytes);
       try {
-        value = JSON.parse(text) as unknown;
+        value = JSON.parse(held.toString('utf8')) as unknown;
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw invalid(`${message.slice(0, 120)} in the entry ${JSON.stringify(text.slice(0, 80))}`);
+        value = invalidEntry(held, error);
       }
     }
     this.place = 'after';
@@ -201,6 +231,23 @@ export class ListSplitter {
     this.idOfOversize = undefined;
     this.onEntry(value, bytes);
   }
+}
+
+/** A held entry JSON.parse refused, as it is handed on. */
+function invalidEntry(held: Buffer, error: unknown): InvalidListEntry {
+  const message = error instanceof Error ? error.message : String(error);
+  let id: string | null = null;
+  if (held[0] === OPEN_BRACE) {
+    const finder = new TopLevelId();
+    finder.feed(held);
+    id = finder.id();
+  }
+  return new InvalidListEntry(
+    held.length,
+    held.subarray(0, PREFIX_BYTES).toString('utf8'),
+    id,
+    message.slice(0, 200),
+  );
 }
 
 /** Longest key text followed (`"id"` needs 4 bytes, more with escapes) and id text kept. */

@@ -1,5 +1,5 @@
 import { unstorableCharacter } from '../db/pg-text.js';
-import { OversizeListEntry } from './list-splitter.js';
+import { InvalidListEntry, OversizeListEntry } from './list-splitter.js';
 
 /** A payout as Holvi stores it, validated and normalised. Money stays a decimal string. */
 export interface Payout {
@@ -47,6 +47,16 @@ export function parsePartnerPayout(raw: unknown): ParsedPayout {
         expenzyId: raw.id,
         reason: `entry of ${raw.bytes} bytes, more than EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: not read`,
         raw: { truncated: raw.prefix, length: raw.bytes },
+      },
+    };
+  }
+  if (raw instanceof InvalidListEntry) {
+    return {
+      kind: 'rejected',
+      rejected: {
+        expenzyId: raw.id,
+        reason: `entry of ${raw.bytes} bytes is not valid JSON: ${raw.reason}`,
+        raw: { invalidJson: raw.text, length: raw.bytes },
       },
     };
   }

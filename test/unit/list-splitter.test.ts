@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PartnerResponseError } from '../../src/partner/errors.js';
-import { ListSplitter, OversizeListEntry } from '../../src/partner/list-splitter.js';
+import { InvalidListEntry, ListSplitter, OversizeListEntry } from '../../src/partner/list-splitter.js';
 
 /** A small seeded generator (mulberry32): every run sees the same cases. */
 function random(seed: number) {
@@ -118,9 +118,16 @@ describe('ListSplitter', () => {
       ['[{"a":1}', /ends before the list does/],
       ['[{"a":"1}]', /ends before the list does/],
       ['["abc', /ends before the list does/],
-      ['[{"a":1]', /not valid JSON: .* in the entry/],
-      ['[tru]', /not valid JSON: .* in the entry "tru"/],
-      ['[{"a":01}]', /not valid JSON/],
+      ['["ab"c]', /not separated by commas/],
+      ['[{"a":1]', /brackets do not match/],
+      ['[{"a":1], 2]', /brackets do not match/],
+      ['[["a"}, 2]', /brackets do not match/],
+      ['[1,}]', /an entry starts with "}"/],
+      ['[:]', /an entry starts with ":"/],
+      ['[NaN', /ends before the list does/],
+      ['[NaN}', /ends before the list does/],
+      ['[{"a":NaN}', /ends before the list does/],
+      ['[{"a":NaN}]x', /text follows the end of the list/],
     ];
     for (const [text, reason] of refusals) {
       for (const cut of [[Buffer.from(text)], [...Buffer.from(text)].map((byte) => Buffer.from([byte]))]) {
@@ -134,6 +141,45 @@ describe('ListSplitter', () => {
         expect(String(error), text).toMatch(reason);
       }
     }
+  });
+
+  describe('an entry that is not valid JSON, in a list that is', () => {
+    const id = 'b7e0c7a2-5f1e-4c1a-9d7e-0c2f7a1b9e11';
+    const entries = [
+      'NaN',
+      'undefined',
+      'tru',
+      '-',
+      `{"id":"${id}","amount":NaN,"state":"notifying"}`,
+      `{"amount":01,"id":"${id}"}`,
+      `{"id":"${id}","note":"a raw \u0001 control character"}`,
+      `["id",NaN]`,
+      `{"id":7,"a":x}`,
+    ];
+
+    it('is handed on unparsed, with its text, id and reason, and the rest of the list goes on', () => {
+      const text = `[1, ${entries.join(' ,\n')}, {"id":"after"}]`;
+      for (const { entries: got, sizes } of everyCut(text)) {
+        expect(got[0]).toBe(1);
+        expect(got.at(-1)).toEqual({ id: 'after' });
+        const invalid = got.slice(1, -1) as InvalidListEntry[];
+        expect(invalid.map((entry) => entry instanceof InvalidListEntry)).toEqual(entries.map(() => true));
+        expect(invalid.map((entry) => entry.text)).toEqual(entries);
+        expect(invalid.map((entry) => entry.bytes)).toEqual(entries.map((entry) => Buffer.byteLength(entry)));
+        expect(sizes.slice(1, -1)).toEqual(entries.map((entry) => Buffer.byteLength(entry)));
+        expect(invalid.map((entry) => entry.id)).toEqual([null, null, null, null, id, id, id, null, null]);
+        for (const entry of invalid) expect(entry.reason).toMatch(/JSON/);
+      }
+    });
+
+    it('keeps only the start of its text', () => {
+      const long = `{"id":"x","note":"${'y'.repeat(5_000)}",}`;
+      const [entry] = whole(`[${long}]`).entries as InvalidListEntry[];
+      expect(entry).toBeInstanceOf(InvalidListEntry);
+      expect(entry!.text).toBe(long.slice(0, 2048));
+      expect(entry!.bytes).toBe(long.length);
+      expect(entry!.id).toBe('x');
+    });
   });
 
   describe('an entry larger than maxEntryBytes', () => {

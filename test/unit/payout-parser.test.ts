@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidListEntry } from '../../src/partner/list-splitter.js';
 import { parseAmount, parsePartnerPayout, parseTimestamp } from '../../src/partner/payout-parser.js';
 
 const good = {
@@ -98,6 +99,23 @@ describe('parsePartnerPayout', () => {
   it('keeps the partner id of a rejected payout when it is a string', () => {
     const parsed = parsePartnerPayout({ ...good, amount: 'x' });
     expect(parsed.kind === 'rejected' && parsed.rejected.expenzyId).toBe(good.id);
+  });
+
+  it('rejects an entry the list held that is not valid JSON, keeping its text and id', () => {
+    const text = `{"id":"${good.id}","amount":NaN}`;
+    const reason = `Unexpected token 'N', ..."amount":NaN}" is not valid JSON`;
+    expect(parsePartnerPayout(new InvalidListEntry(40, text, good.id, reason))).toEqual({
+      kind: 'rejected',
+      rejected: {
+        expenzyId: good.id,
+        reason: `entry of 40 bytes is not valid JSON: ${reason}`,
+        raw: { invalidJson: text, length: 40 },
+      },
+    });
+    expect(parsePartnerPayout(new InvalidListEntry(3, 'NaN', null, 'x'))).toMatchObject({
+      kind: 'rejected',
+      rejected: { expenzyId: null, raw: { invalidJson: 'NaN', length: 3 } },
+    });
   });
 
   it('ignores valid payouts in a state that is not ours to act on', () => {
