@@ -29,7 +29,16 @@ CREATE INDEX holvi_rejected_payout_open_idx ON holvi_rejected_payout (id)
   WHERE partner_error_set_at IS NULL AND partner_error_failure IS NULL;
 CREATE INDEX holvi_pass_rejected_expenzy_id_idx ON holvi_pass_rejected (pass_id, expenzy_id);
 
+-- The pass's valid payouts are staged by COPY (src/db/payout-stage.ts), which has no ON
+-- CONFLICT: an id listed twice is staged twice, and only its first seq is claimed for sending.
+ALTER TABLE holvi_pass_payout DROP CONSTRAINT holvi_pass_payout_pass_id_expenzy_uuid_key;
+CREATE INDEX holvi_pass_payout_expenzy_uuid_idx ON holvi_pass_payout (pass_id, expenzy_uuid, seq);
+
 -- Down Migration
+
+DROP INDEX holvi_pass_payout_expenzy_uuid_idx;
+DELETE FROM holvi_pass_payout;
+ALTER TABLE holvi_pass_payout ADD CONSTRAINT holvi_pass_payout_pass_id_expenzy_uuid_key UNIQUE (pass_id, expenzy_uuid);
 
 DROP INDEX holvi_pass_rejected_expenzy_id_idx;
 DROP INDEX holvi_rejected_payout_open_idx;

@@ -74,6 +74,18 @@ const schema = z
     EXPENZY_MAX_PARALLEL_CALLS: int(16, 1, 256),
     EXPENZY_CALL_TIMEOUT: duration(10_000),
     /**
+     * The longest the partner may stay silent within a list answer, its first byte included (it
+     * builds the whole list before it answers: seconds for a million payouts). A list is bounded
+     * by its progress: a long one that keeps arriving is read on.
+     */
+    EXPENZY_LIST_IDLE_TIMEOUT: duration(60_000, { minMs: 1_000, maxMs: 10 * 60_000 }),
+    /**
+     * The most time one list is read for. Past it the list is cut where it got to, and the pass
+     * handles what it read (a backlog larger than any cap still drains, the oldest last). Below
+     * the FetchTransactions step's start-to-close timeout (src/workflows/activity-options.ts).
+     */
+    EXPENZY_LIST_TIMEOUT: duration(5 * 60_000, { minMs: 1_000, maxMs: 20 * 60_000 }),
+    /**
      * The most of one partner answer Holvi holds whole before parsing it: an update's answer (one
      * payout, a few hundred bytes; a larger answer is refused) and each entry of the streamed
      * list (a larger one is quarantined unread, the list goes on). Memory holds at most
@@ -82,10 +94,10 @@ const schema = z
      */
     EXPENZY_MAX_BUFFERED_RESPONSE_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
     /**
-     * The most of a list answer read at all. The list streams a batch at a time (the cap above
-     * bounds its memory), so this bounds the rows one pass stages and a body that never ends, not
+     * The most of a list answer read. The list streams a batch at a time (the cap above bounds
+     * its memory), so this bounds the rows one pass stages and a body that never ends, not
      * memory: 256 MiB is about 1.3 million payouts (a 100,000-payout list is about 20 MB). A
-     * backlog larger than this cannot be listed, so it is sized well above any backlog expected.
+     * longer list is cut here: the pass handles what it read, and says so (log, metric, alert).
      */
     EXPENZY_MAX_LIST_RESPONSE_BYTES: int(256 * 1024 * 1024, 1024 * 1024, 2 ** 31 - 1),
     /** Refused: one figure cannot bound both the answers held whole and the streamed list. */

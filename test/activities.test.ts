@@ -32,6 +32,8 @@ const clientFor = (baseUrl: string, overrides: Partial<Parameters<typeof createE
   createExpenzyClient({
     baseUrl,
     timeoutMs: 2_000,
+    listIdleTimeoutMs: 2_000,
+    listTimeoutMs: 60_000,
     maxBufferedResponseBytes: 1024 * 1024,
     maxListResponseBytes: 1024 * 1024,
     maxParallelCalls: 4,
@@ -538,31 +540,38 @@ describe('partner-call hardening', () => {
     return createActivities(depsFor(pool, expenzy, fence, batchSize));
   }
 
-  it('an oversize list answer fails cleanly with a retryable error', async () => {
+  it('a list longer than its cap is cut: the pass handles what it read, settles nothing, and says so', async () => {
+    // Recorded earlier, unconfirmed, beyond where the list is cut: a whole list would settle it.
+    const beyondTheCut = '00000000-0000-4000-8000-999999999999';
+    await recordDirectly(beyondTheCut);
+    const listed = notifyingPayouts(3_000);
     const partnerServer = await startHostilePartner((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      const chunk = Buffer.alloc(64 * 1024, 0x20);
-      const pump = () => {
-        while (res.write(chunk));
-        res.once('drain', pump);
-      };
-      res.write('[');
-      pump();
+      res.end(JSON.stringify(listed));
     });
     const expenzy = clientFor(partnerServer.url, { maxListResponseBytes: 256 * 1024 });
     const activities = activitiesWith(expenzy);
-    const error = await new ActivityEnv()
-      .call(activities.FetchTransactions, { pass: 1 })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PartnerUnavailableError);
-    expect(String(error)).toMatch(/size limit/);
+    const plan = await new ActivityEnv().call(activities.FetchTransactions, { pass: 1 });
+    expect(plan.listCut).toBe(true);
+    expect(plan.payouts).toBeGreaterThan(500);
+    expect(plan.payouts).toBeLessThan(3_000);
+    expect(plan.settle).toBe(0);
+    const { rows } = await pool.query(`SELECT listed, settle FROM holvi_sync_pass WHERE id = $1`, [
+      plan.passId,
+    ]);
+    expect(rows).toEqual([{ listed: plan.payouts, settle: 0 }]);
+    // Out of the way of the next tests' passes (the service role deletes nothing).
+    await pool.query(
+      'UPDATE holvi_received_payout SET processing_confirmed_at = now() WHERE expenzy_uuid = $1',
+      [beyondTheCut],
+    );
     await expenzy.close();
     await partnerServer.close();
   });
 
-  it('a hanging partner fails cleanly with a retryable error after the call timeout', async () => {
+  it('a hanging partner fails cleanly with a retryable error after the list idle timeout', async () => {
     const partnerServer = await startHostilePartner(() => undefined); // never answers
-    const expenzy = clientFor(partnerServer.url, { timeoutMs: 300 });
+    const expenzy = clientFor(partnerServer.url, { timeoutMs: 300, listIdleTimeoutMs: 300 });
     const activities = activitiesWith(expenzy);
     const started = Date.now();
     const error = await new ActivityEnv()

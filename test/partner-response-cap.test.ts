@@ -165,6 +165,44 @@ describe('the partner answers Holvi reads whole (EXPENZY_MAX_BUFFERED_RESPONSE_B
   });
 });
 
+describe('the list is bounded by its progress (EXPENZY_LIST_IDLE_TIMEOUT, EXPENZY_LIST_TIMEOUT)', () => {
+  const entry = (n: number) => JSON.stringify({ id: `entry-${n}`, note: 'a payout' }) + (n < 9 ? ',' : ']');
+  /** A list of ten entries, one every `gapMs`, the first after `firstMs`. */
+  const slowList = (firstMs: number, gapMs: number) => (_req: unknown, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    let n = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      res.write((n === 0 ? '[' : '') + entry(n));
+      if (++n < 10) setTimeout(next, gapMs);
+      else res.end();
+    };
+    setTimeout(next, firstMs);
+  };
+
+  it('reads a list that keeps arriving for longer than EXPENZY_CALL_TIMEOUT, and one the partner takes long to start', async () => {
+    const env = { EXPENZY_CALL_TIMEOUT: '200ms', EXPENZY_LIST_IDLE_TIMEOUT: '2s' };
+    const { client } = await clientAgainst(slowList(400, 60), env);
+    await expect(listAll(client)).resolves.toEqual({ entries: 10, cut: null });
+  });
+
+  it('fails a list the partner falls silent in for EXPENZY_LIST_IDLE_TIMEOUT, as unavailable', async () => {
+    const env = { EXPENZY_LIST_IDLE_TIMEOUT: '1s' };
+    const { client } = await clientAgainst(slowList(0, 1_500), env);
+    const error = await listAll(client).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PartnerUnavailableError);
+  });
+
+  it('cuts a list still arriving at EXPENZY_LIST_TIMEOUT where it got to', async () => {
+    const env = { EXPENZY_LIST_TIMEOUT: '1s', EXPENZY_LIST_IDLE_TIMEOUT: '2s' };
+    const { client } = await clientAgainst(slowList(0, 250), env);
+    const outcome = await listAll(client);
+    expect(outcome.cut).toBe('time');
+    expect(outcome.entries).toBeGreaterThan(0);
+    expect(outcome.entries).toBeLessThan(10);
+  });
+});
+
 describe('the streamed list (EXPENZY_MAX_LIST_RESPONSE_BYTES)', () => {
   // The smallest list cap the configuration takes; entries of at most 1 KiB.
   const env = {
@@ -173,20 +211,25 @@ describe('the streamed list (EXPENZY_MAX_LIST_RESPONSE_BYTES)', () => {
   };
 
   for (const framing of ['content-length', 'chunked'] as const) {
-    it(`streams a list of exactly the cap, and refuses one byte more (${framing})`, async () => {
+    it(`streams a list of exactly the cap whole; a longer one is cut at the cap, its entries so far handed on (${framing})`, async () => {
       let list = listOf(MiB, 500);
       const { client, calls } = await clientAgainst((_req, res) => send(res, list.body, framing), env);
 
-      await expect(listAll(client)).resolves.toBe(list.entries);
+      await expect(listAll(client)).resolves.toEqual({ entries: list.entries, cut: null });
 
-      list = listOf(MiB + 1, 500);
-      const error = await listAll(client).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(PartnerAnswerTooLargeError);
-      expect(error).toMatchObject({ status: 200 });
-      expect(String(error)).toMatch(/1048576 bytes \(EXPENZY_MAX_LIST_RESPONSE_BYTES\)/);
+      list = listOf(2 * MiB, 500);
+      let handed = 0;
+      const cut = await client.forEachListed('notifying', 1_000, async (batch) => {
+        handed += batch.length;
+      });
+      expect(cut.cut).toBe('size');
+      expect(cut.entries).toBe(handed);
+      // About half the list: every entry that ends within the first MiB, and none beyond it.
+      expect(handed).toBeGreaterThan(list.entries / 2 - 3);
+      expect(handed).toBeLessThan(list.entries / 2 + 3);
       expect(calls.map((call) => [call.operation, call.outcome, call.status])).toEqual([
         ['list', 'ok', 200],
-        ['list', 'unavailable', 200],
+        ['list', 'ok', 200],
       ]);
     });
   }
@@ -240,9 +283,7 @@ describe('the streamed list (EXPENZY_MAX_LIST_RESPONSE_BYTES)', () => {
       };
       pump();
     }, env);
-    const error = await listAll(client).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PartnerAnswerTooLargeError);
-    expect(String(error)).toMatch(/1048576 bytes \(EXPENZY_MAX_LIST_RESPONSE_BYTES\)/);
+    await expect(listAll(client)).resolves.toEqual({ entries: 0, cut: 'size' });
   });
 
   it('hands on batches of at most about the cap in JSON, whatever the batch size asked', async () => {

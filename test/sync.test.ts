@@ -76,9 +76,11 @@ describe('malformed payouts from the partner', () => {
       (current) => current.consistent && current.quarantinedUnsettled.count <= 1,
       30_000,
     );
-    // bad_id cannot be addressed at the partner: it stays notifying there, quarantined here (WARN).
+    // bad_id cannot be addressed at the partner: it stays notifying there, quarantined here and
+    // refused for good (WARN on both sides).
     expect(notOk(report).map((check) => [check.key, check.status, check.figure])).toEqual([
       ['quarantinedUnsettled', 'WARN', 1],
+      ['quarantineRefusedForGood', 'WARN', 1],
     ]);
     expect(report.holviRows).toBe(60);
     expect(report.rejectedRows).toBe(malformedKinds.length);

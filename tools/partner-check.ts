@@ -14,7 +14,7 @@ export async function checkPartner(env: NodeJS.ProcessEnv = process.env): Promis
   const partner = expenzyClientFromConfig(config);
   try {
     // Streamed and counted, as the worker reads it: a large backlog is never held whole.
-    return await partner.forEachListed('notifying', 1_000, async () => undefined);
+    return (await partner.forEachListed('notifying', 1_000, async () => undefined)).entries;
   } finally {
     await partner.close();
   }

@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
+import { PayoutStage, type RefusedBefore } from '../db/payout-stage.js';
 import {
   beginPass,
   dropOlderPasses,
+  dropSettleCandidates,
   finishPass,
   flagSettleInError,
   refreshPassStatistics,
   settleQuarantined,
-  stagePayouts,
   stageRejected,
   stageSettleCandidates,
-  type RefusedBefore,
   type StagedRejection,
 } from '../db/payout-store.js';
 import { jsonbText, pgText } from '../db/pg-text.js';
 import { fenceHolder, holdOptions, workflowOfActivity } from '../fence/hold-in-activity.js';
+import type { Tenure } from '../fence/sync-fence.js';
+import type { ListOutcome } from '../partner/expenzy-client.js';
 import {
   isUuid,
   listedUuids,
@@ -27,6 +29,8 @@ import type { ActivityDependencies } from './dependencies.js';
 
 /** Entries parsed per batch while the list streams; one is staged while the next is parsed. */
 const STAGE_BATCH = 1_000;
+/** While the list is read (and while the partner builds it), the step heartbeats this often. */
+const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
  * FetchTransactions: the pass's one list of `notifying` payouts, taken inside the fence (no call
@@ -34,7 +38,10 @@ const STAGE_BATCH = 1_000;
  * batch staged while the next is parsed. Also finds the recorded rows the list proves were
  * applied (their answer was lost), which SettleApplied confirms, and records the quarantined
  * payouts whose `error` it proves applied. It changes no payout's state at the partner.
- * Absorbs: the partner's 500s and timeouts (thrown, retried by the activity's retry policy).
+ * A list longer than a cap (EXPENZY_MAX_LIST_RESPONSE_BYTES, EXPENZY_LIST_TIMEOUT) is cut: the
+ * pass handles what it read (`listCut`: the workflow lists again right after), and settles
+ * nothing, since a cut list proves nothing by what it does not show.
+ * Absorbs: the partner's 500s and silences (thrown, retried by the activity's retry policy).
  * Idempotent: a retry takes a new list in a new pass; the older pass can then no longer send.
  */
 export function createFetchTransactions({
@@ -64,78 +71,48 @@ export function createFetchTransactions({
         // Alongside the list: the older passes' staged rows are not read again.
         const dropped = dropOlderPasses(pool, passId);
         dropped.catch(() => undefined); // awaited below; its failure fails the pass there
-        let payoutSeq = 0;
-        let rejectedSeq = 0;
-        let payouts = 0;
-        let rejected = 0;
-        let oldest: string | undefined;
-        /** Stages one parsed batch, in list order: its valid payouts, then its malformed ones. */
-        const stage = async (batch: ReturnType<typeof partition>) => {
-          // Payouts PostgreSQL once refused to record are not staged as valid: as malformed.
-          const refusedBefore = await stagePayouts(pool, passId, payoutSeq, batch.payouts);
-          const refusedIds = new Set(refusedBefore.map((refusal) => refusal.expenzyUuid));
-          const toQuarantine = [
-            ...batch.rejected.map(staged),
-            ...refusedBefore.map((refusal) => stagedRefused(refusal, batch.rawOf.get(refusal.expenzyUuid))),
-          ];
-          await stageRejected(pool, passId, rejectedSeq, toQuarantine);
-          payoutSeq += batch.payouts.length;
-          rejectedSeq += toQuarantine.length;
-          payouts += batch.payouts.length - refusedBefore.length;
-          rejected += toQuarantine.length;
-          for (const payout of batch.payouts) {
-            if (refusedIds.has(payout.expenzyId)) continue;
-            if (!oldest || payout.createTime < oldest) oldest = payout.createTime;
-          }
-          heartbeat();
-        };
-        // One batch is staged while the next is read and parsed: at most two batches in memory.
-        let staging: Promise<void> = Promise.resolve();
-        let listed: number;
+        const stage = await PayoutStage.open(pool);
+        // The partner builds a large list for seconds before its first byte: the wait is no dead worker.
+        const beating = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+        let staged: Staged;
+        let list: ListOutcome;
         try {
-          listed = await expenzy.forEachListed(
-            'notifying',
-            STAGE_BATCH,
-            async (entries) => {
-              await tenure.assertHeld();
-              const batch = partition(entries);
-              await staging;
-              staging = stage(batch);
-              staging.catch(() => undefined); // its failure surfaces with the next batch, or below
-            },
-            tenure.signal,
-          );
+          ({ staged, list } = await listAndStage(passId, stage, tenure));
+          await stage.finish();
+          await dropped;
         } catch (error) {
-          // nothing of this pass is left running
-          await Promise.all([staging.catch(() => undefined), dropped.catch(() => undefined)]);
+          stage.abort(error instanceof Error ? error : new Error(String(error)));
+          await dropped.catch(() => undefined); // nothing of this pass is left running
           throw error;
+        } finally {
+          clearInterval(beating);
         }
-        await staging;
-        await dropped;
+        const { payouts, rejected } = staged;
 
         // Stale statistics cost a pass of one chunk nothing (its chunk is the whole pass), but
         // make every chunk of a larger one scan the whole pass; ANALYZE is worth its time there.
         if (payouts + rejected > batchSize) await refreshPassStatistics(pool);
-        const settle = await stageSettleCandidates(pool, passId);
-        if (settle > 0) {
-          // Rare (an answer was lost): only then is the `error` list worth its cost.
-          await expenzy.forEachListed(
-            'error',
-            STAGE_BATCH,
-            (entries) => flagSettleInError(pool, passId, listedUuids(entries)),
-            tenure.signal,
-          );
-        }
-        // A quarantined payout's lost `error` answer, proved applied by this list.
-        const quarantineSettled = await settleQuarantined(pool, passId);
+        heartbeat();
+        // A cut list proves nothing by what it does not show: no settling from it.
+        const settle = list.cut ? 0 : await settleCandidates(passId, tenure);
+        const quarantineSettled = list.cut ? 0 : await settleQuarantined(pool, passId);
         await tenure.assertHeld();
-        await finishPass(tenure.session, passId, { listed, payouts, rejected, settle });
+        await finishPass(tenure.session, passId, { listed: list.entries, payouts, rejected, settle });
 
-        metrics?.observeBacklog(payouts, oldest);
+        metrics?.observeBacklog(payouts, staged.oldest);
+        if (list.cut) {
+          metrics?.listsCut.inc();
+          log.warn('the list was cut at a cap: this pass handles what it read, the next lists again', {
+            passId,
+            cut: list.cut,
+            listed: list.entries,
+            cap: list.cut === 'size' ? 'EXPENZY_MAX_LIST_RESPONSE_BYTES' : 'EXPENZY_LIST_TIMEOUT',
+          });
+        }
         log.info('listed notifying payouts inside the fence', {
           passId,
           epoch,
-          listed,
+          listed: list.entries,
           payouts,
           rejected,
           settle,
@@ -145,16 +122,97 @@ export function createFetchTransactions({
           passId,
           epoch,
           payouts,
-          payoutSeqEnd: payoutSeq,
+          payoutSeqEnd: staged.payoutSeq,
           rejected,
-          rejectedSeqEnd: rejectedSeq,
+          rejectedSeqEnd: staged.rejectedSeq,
           settle,
           chunkSize: batchSize,
+          ...(list.cut ? { listCut: true } : {}),
         };
       },
       holdOptions(),
     );
   };
+
+  /**
+   * The pass's list, streamed: each batch parsed and validated, then staged (its valid payouts
+   * through the COPY, its malformed ones beside them) while the next is read. At most two
+   * batches are in memory, whatever the list's size.
+   */
+  async function listAndStage(passId: number, stage: PayoutStage, tenure: Tenure) {
+    const staged: Staged = { payoutSeq: 0, rejectedSeq: 0, payouts: 0, rejected: 0, oldest: undefined };
+    const stageBatch = async (batch: ReturnType<typeof partition>) => {
+      // Payouts PostgreSQL once refused to record are not staged as valid: as malformed.
+      const refusedBefore = await stage.write(pool, passId, staged.payoutSeq, batch.payouts);
+      const refusedIds = new Set(refusedBefore.map((refusal) => refusal.expenzyUuid));
+      const toQuarantine = [
+        ...batch.rejected.map(stagedRejection),
+        ...refusedBefore.map((refusal) => stagedRefused(refusal, batch.rawOf.get(refusal.expenzyUuid))),
+      ];
+      await stageRejected(pool, passId, staged.rejectedSeq, toQuarantine);
+      staged.payoutSeq += batch.payouts.length;
+      staged.rejectedSeq += toQuarantine.length;
+      staged.payouts += batch.payouts.length - refusedBefore.length;
+      staged.rejected += toQuarantine.length;
+      for (const payout of batch.payouts) {
+        if (refusedIds.has(payout.expenzyId)) continue;
+        if (!staged.oldest || payout.createTime < staged.oldest) staged.oldest = payout.createTime;
+      }
+      heartbeat();
+    };
+    let staging: Promise<void> = Promise.resolve();
+    try {
+      const list = await expenzy.forEachListed(
+        'notifying',
+        STAGE_BATCH,
+        async (entries) => {
+          await tenure.assertHeld();
+          const batch = partition(entries);
+          await staging;
+          staging = stageBatch(batch);
+          staging.catch(() => undefined); // its failure surfaces with the next batch, or below
+        },
+        tenure.signal,
+      );
+      await staging;
+      return { staged, list };
+    } finally {
+      await staging.catch(() => undefined);
+    }
+  }
+
+  /**
+   * Recorded rows the list proves applied, staged for SettleApplied. Only when there are any is
+   * the `error` list worth its cost: those it shows are not ours to confirm. A cut `error` list
+   * cannot tell which: then nothing is settled by this pass.
+   */
+  async function settleCandidates(passId: number, tenure: Tenure): Promise<number> {
+    const candidates = await stageSettleCandidates(pool, passId);
+    if (candidates === 0) return 0;
+    const inError = await expenzy.forEachListed(
+      'error',
+      STAGE_BATCH,
+      async (entries) => {
+        await flagSettleInError(pool, passId, listedUuids(entries));
+        heartbeat();
+      },
+      tenure.signal,
+    );
+    if (inError.cut) {
+      await dropSettleCandidates(pool, passId);
+      return 0;
+    }
+    return candidates;
+  }
+}
+
+/** What a pass staged so far. */
+interface Staged {
+  payoutSeq: number;
+  rejectedSeq: number;
+  payouts: number;
+  rejected: number;
+  oldest: string | undefined;
 }
 
 function partition(entries: unknown[]) {
@@ -177,7 +235,7 @@ const MAX_RAW_CHARS = 4_096;
 const MAX_ID_CHARS = 100;
 
 /** A malformed payout as staged: its raw JSON bounded (a prefix), fingerprinted, storable. */
-function staged(rejected: RejectedPayout): StagedRejection {
+function stagedRejection(rejected: RejectedPayout): StagedRejection {
   const raw = bounded(rejected.raw);
   const id = rejected.expenzyId;
   const expenzyId = id !== null && id.length <= MAX_ID_CHARS ? pgText(id) : null;

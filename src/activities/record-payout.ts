@@ -7,8 +7,9 @@ import type { ActivityDependencies } from './dependencies.js';
 const RECORD_CHUNK = 5_000;
 
 /**
- * RecordPayout: stores every payout a pass staged in holvi_received_payout, inside PostgreSQL
- * (INSERT … SELECT from the stage), a few thousand per statement.
+ * RecordPayout: stores a range of the payouts a pass staged in holvi_received_payout, inside
+ * PostgreSQL (INSERT … SELECT from the stage), a few thousand per statement. The workflow records
+ * a window of chunks ahead of marking them, so a large pass starts marking early.
  * Absorbs: any retry (a crash after commit, a lost completion): the unique constraint on
  * expenzy_uuid plus ON CONFLICT DO NOTHING make a repeat insert a no-op, and a retry resumes
  * after the last chunk it reported. A payout whose values PostgreSQL refuses (one the parser
@@ -17,13 +18,18 @@ const RECORD_CHUNK = 5_000;
  * Needs no fence: it sends nothing to the partner.
  */
 export function createRecordPayout({ pool, metrics }: ActivityDependencies) {
-  return async function RecordPayout({ passId, payoutSeqEnd }: RecordInput): Promise<RecordResult> {
-    const resumeFrom = Number(activityInfo().heartbeatDetails ?? 0);
+  return async function RecordPayout({
+    passId,
+    payoutSeqEnd,
+    fromSeq = 0,
+  }: RecordInput): Promise<RecordResult> {
+    const resumeFrom = Number(activityInfo().heartbeatDetails ?? fromSeq);
     let inserted = 0;
     let refused = 0;
     for (let from = resumeFrom; from < payoutSeqEnd; from += RECORD_CHUNK) {
       // Row by row after a refusal: a retry redoes this chunk (each row a no-op or refused again).
-      const recorded = await recordStaged(pool, passId, from, from + RECORD_CHUNK, () => heartbeat(from));
+      const to = Math.min(from + RECORD_CHUNK, payoutSeqEnd);
+      const recorded = await recordStaged(pool, passId, from, to, () => heartbeat(from));
       inserted += recorded.inserted;
       refused += recorded.refused.length;
       if (recorded.refused.length > 0) {
@@ -32,7 +38,7 @@ export function createRecordPayout({ pool, metrics }: ActivityDependencies) {
           refused: recorded.refused.slice(0, 20),
         });
       }
-      heartbeat(from + RECORD_CHUNK);
+      heartbeat(to);
     }
     metrics?.payoutsRecorded.inc(inserted);
     metrics?.payoutsRejected.inc(refused);

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { Payout } from '../partner/payout-parser.js';
 import { pgText } from './pg-text.js';
 import { refusalReason, rowRefusal, type RowRefusal } from './refusal.js';
 
@@ -56,45 +55,6 @@ export async function dropOlderPasses(db: Db, passId: number): Promise<void> {
   );
 }
 
-/** A listed payout PostgreSQL once refused to record: kept in holvi_rejected_payout under rawSha256. */
-export interface RefusedBefore {
-  expenzyUuid: string;
-  rawSha256: string;
-  reason: string;
-}
-
-/**
- * Valid listed payouts; seq is the position in the partner's list (repeats of an id are dropped).
- * A payout PostgreSQL once refused to record is not staged (its seq stays empty): it is returned,
- * for the caller to stage as malformed.
- */
-export async function stagePayouts(
-  db: Db,
-  passId: number,
-  firstSeq: number,
-  payouts: Payout[],
-): Promise<RefusedBefore[]> {
-  if (payouts.length === 0) return [];
-  const { rows } = await db.query<{ expenzy_uuid: string; raw_sha256: string; reason: string }>(
-    `WITH refused AS (
-       SELECT refused_uuid, raw_sha256, reason FROM holvi_rejected_payout WHERE refused_uuid = ANY($3::uuid[])
-     ), staged AS (
-       INSERT INTO holvi_pass_payout (pass_id, seq, expenzy_uuid, create_time, amount, recipient_account_identifier)
-       SELECT $1, $2::int + ord - 1, id, t, a, r
-         FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(id, t, a, r, ord)
-        WHERE id NOT IN (SELECT refused_uuid FROM refused)
-       ON CONFLICT DO NOTHING
-     )
-     SELECT refused_uuid::text AS expenzy_uuid, raw_sha256, reason FROM refused`,
-    [passId, firstSeq, ...columns(payouts, 'expenzyId', 'createTime', 'amount', 'recipient')],
-  );
-  return rows.map((row) => ({
-    expenzyUuid: row.expenzy_uuid,
-    rawSha256: row.raw_sha256,
-    reason: row.reason,
-  }));
-}
-
 export interface StagedRejection {
   rawSha256: string;
   expenzyId: string | null;
@@ -146,6 +106,11 @@ export async function stageSettleCandidates(db: Db, passId: number): Promise<num
     [passId],
   );
   return rowCount ?? 0;
+}
+
+/** A pass's candidates, all dropped: its `error` list was cut, so none can be told apart. */
+export async function dropSettleCandidates(db: Db, passId: number): Promise<void> {
+  await db.query('DELETE FROM holvi_pass_settle WHERE pass_id = $1', [passId]);
 }
 
 /** Candidates the partner lists as `error`: not ours to confirm. */
@@ -342,6 +307,9 @@ export async function claimForMarking(
               r.id IS NOT NULL AS recorded, r.processing_confirmed_at IS NOT NULL AS confirmed
          FROM holvi_pass_payout s LEFT JOIN holvi_received_payout r USING (expenzy_uuid)
         WHERE s.pass_id = $1 AND s.seq >= $2 AND s.seq < $3
+          -- an id the partner listed twice is sent for its first place in the list only
+          AND NOT EXISTS (SELECT 1 FROM holvi_pass_payout d
+                           WHERE d.pass_id = $1 AND d.expenzy_uuid = s.expenzy_uuid AND d.seq < s.seq)
      ), claimed AS (
        UPDATE holvi_pass_payout p SET sent_at = clock_timestamp()
          FROM chunk c

@@ -56,6 +56,11 @@ export function createSyncMetrics(registry: Registry) {
       help: 'Malformed payouts quarantined',
       registers,
     }),
+    listsCut: new Counter({
+      name: 'expenzy_lists_cut_total',
+      help: 'Lists of notifying payouts cut at a cap (EXPENZY_MAX_LIST_RESPONSE_BYTES or EXPENZY_LIST_TIMEOUT): the backlog is larger than one pass reads',
+      registers,
+    }),
     quarantineRefusedForGood: new Counter({
       name: 'holvi_quarantine_refused_for_good_total',
       help: 'Quarantined payouts that cannot be set to error at the partner (no id): a person must look',

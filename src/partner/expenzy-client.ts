@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import {
   PartnerAnswerTooLargeError,
@@ -26,15 +26,32 @@ export interface PartnerCall {
   durationMs: number;
 }
 
+/** How a streamed list ended: whole, or cut at a cap (its entries so far handed on all the same). */
+export interface ListOutcome {
+  /** Entries handed on. */
+  entries: number;
+  /** Null when the list was read to its end; otherwise the cap it was cut at. */
+  cut: null | 'size' | 'time';
+}
+
 export interface ExpenzyClientOptions {
   baseUrl: string;
+  /** An update's bound, answer included: the fence relies on no update outliving it. */
   timeoutMs: number;
+  /**
+   * The longest silence within a list answer, before its first byte included: a list is bounded
+   * by its progress, not by a deadline for the whole answer (a large one takes the partner
+   * seconds to build, and minutes to stream).
+   */
+  listIdleTimeoutMs: number;
+  /** The most time one list is read for: past it, the list is cut where it got to. */
+  listTimeoutMs: number;
   /**
    * The most of one answer held whole: an update's answer (larger: refused), and each entry of
    * the list (larger: handed on unread, an `OversizeListEntry`).
    */
   maxBufferedResponseBytes: number;
-  /** The most of a list answer read at all: it streams, a batch at a time. */
+  /** The most of a list answer read: it streams, a batch at a time; past it, the list is cut. */
   maxListResponseBytes: number;
   maxParallelCalls: number;
   apiKey?: string;
@@ -48,14 +65,16 @@ export interface ExpenzyClient {
   /**
    * The list as it streams: `onBatch` gets up to `batchSize` entries at a time, fewer once they
    * hold `maxBufferedResponseBytes` of JSON, and the next bytes are read only once it resolved,
-   * so memory holds one batch whatever the list's size. Resolves with the number of entries.
+   * so memory holds one batch whatever the list's size. A list longer than a cap (its size or
+   * its time) is cut there: the entries read are handed on, and the outcome says it was cut, so
+   * nothing may be inferred from an entry's absence.
    */
   forEachListed(
     state: PartnerState,
     batchSize: number,
     onBatch: (entries: unknown[]) => Promise<void>,
     signal?: AbortSignal,
-  ): Promise<number>;
+  ): Promise<ListOutcome>;
   /** `signal` stops a call that has not been sent yet, and aborts one in flight. */
   updateState(id: string, state: 'processing' | 'error', signal?: AbortSignal): Promise<UpdateOutcome>;
   close(): Promise<void>;
@@ -67,6 +86,8 @@ export function expenzyClientFromConfig(
     Config,
     | 'EXPENZY_API_BASE_URL'
     | 'EXPENZY_CALL_TIMEOUT'
+    | 'EXPENZY_LIST_IDLE_TIMEOUT'
+    | 'EXPENZY_LIST_TIMEOUT'
     | 'EXPENZY_MAX_BUFFERED_RESPONSE_BYTES'
     | 'EXPENZY_MAX_LIST_RESPONSE_BYTES'
     | 'EXPENZY_MAX_PARALLEL_CALLS'
@@ -77,6 +98,8 @@ export function expenzyClientFromConfig(
   return createExpenzyClient({
     baseUrl: config.EXPENZY_API_BASE_URL,
     timeoutMs: config.EXPENZY_CALL_TIMEOUT,
+    listIdleTimeoutMs: config.EXPENZY_LIST_IDLE_TIMEOUT,
+    listTimeoutMs: config.EXPENZY_LIST_TIMEOUT,
     maxBufferedResponseBytes: config.EXPENZY_MAX_BUFFERED_RESPONSE_BYTES,
     maxListResponseBytes: config.EXPENZY_MAX_LIST_RESPONSE_BYTES,
     maxParallelCalls: config.EXPENZY_MAX_PARALLEL_CALLS,
@@ -98,8 +121,8 @@ const ERROR_TEXT_BYTES = 1_024;
  * Holvi's client for the Expenzy API, with the partner's quirks handled in one place:
  * reads are POSTs, `[]` means "not applied", failures are 500s. Every call is bounded in
  * time, in response size and in parallelism; redirects are never followed. No answer is held
- * whole beyond `maxBufferedResponseBytes`: the list streams, bounded as a whole by
- * `maxListResponseBytes`.
+ * whole beyond `maxBufferedResponseBytes` (readWhole, readPrefix): the list streams, cut at
+ * `maxListResponseBytes` or `listTimeoutMs`, and fails only when the partner falls silent.
  */
 export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClient {
   const base = new URL(options.baseUrl);
@@ -107,8 +130,6 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
     connections: options.maxParallelCalls,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
-    // The largest answer of any call; the ones read whole are refused far earlier (readWhole).
-    maxResponseSize: options.maxListResponseBytes,
   });
   const limit = pLimit(options.maxParallelCalls);
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -121,13 +142,14 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
     cancel?: AbortSignal,
     /** Reads a 200 answer's body as it streams, instead of parsing it whole. */
     consume?: (body: AsyncIterable<Buffer>) => Promise<T>,
+    /** The whole call's bound (a list's is its own). */
+    timeoutMs = options.timeoutMs,
   ): Promise<T> {
     if (cancel?.aborted) throw new PartnerUnavailableError(`${operation} call not sent: cancelled`);
     const started = performance.now();
     const report = (outcome: PartnerCall['outcome'], status: number | null) =>
       options.onCall?.({ operation, outcome, status, durationMs: performance.now() - started });
-    const bound = callBound(options.timeoutMs, cancel);
-    let answered: number | undefined;
+    const bound = callBound(timeoutMs, cancel);
     try {
       // The agent's own request: origin and path as they are, no URL built and parsed per call.
       const response = await agent.request({
@@ -138,7 +160,6 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
         ...init,
         headers: { ...headers, ...(init.headers as Record<string, string>) },
       });
-      answered = response.statusCode;
       if (response.statusCode !== 200) refuse(response.statusCode, await readPrefix(response.body));
       const result = consume
         ? await consume(response.body)
@@ -146,7 +167,7 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
       report('ok', response.statusCode);
       return result;
     } catch (error) {
-      const wrapped = classify(error, operation, answered, options.maxListResponseBytes);
+      const wrapped = classify(error, operation);
       const outcome =
         wrapped instanceof PartnerUnavailableError
           ? 'unavailable'
@@ -178,9 +199,22 @@ export function createExpenzyClient(options: ExpenzyClientOptions): ExpenzyClien
         }
       };
       const query = state ? `?state=${encodeURIComponent(state)}` : '';
+      const idle = { headersTimeout: options.listIdleTimeoutMs, bodyTimeout: options.listIdleTimeoutMs };
+      // Cut at the time cap by streamList itself; the call's own bound is a backstop past it.
+      const deadline = performance.now() + options.listTimeoutMs;
+      const caps = {
+        bytes: options.maxListResponseBytes,
+        deadline,
+        maxEntryBytes: options.maxBufferedResponseBytes,
+      };
       try {
-        return await call('list', `/api/transaction/${query}`, {}, signal, (body) =>
-          streamList(body, batchSize, options.maxBufferedResponseBytes, consume),
+        return await call(
+          'list',
+          `/api/transaction/${query}`,
+          idle,
+          signal,
+          (body) => streamList(body, batchSize, caps, consume),
+          options.listTimeoutMs + options.listIdleTimeoutMs,
         );
       } catch (error) {
         throw consumerFailure ? consumerFailure.error : error;
@@ -294,44 +328,52 @@ async function readWhole(
  * time: `batchSize` entries, or fewer once they hold `maxEntryBytes` of JSON. An entry is held
  * until it is complete, at most `maxEntryBytes` of it (a larger one is handed on unparsed, as an
  * `OversizeListEntry`): memory holds about twice `maxEntryBytes` and a network read or two,
- * whatever the partner sends.
+ * whatever the partner sends. Past `caps.bytes` or `caps.deadline` the rest is not read: the
+ * entries completed so far are handed on and the list is cut.
  */
 async function streamList(
   body: AsyncIterable<Buffer>,
   batchSize: number,
-  maxEntryBytes: number,
+  caps: { bytes: number; deadline: number; maxEntryBytes: number },
   onBatch: (entries: unknown[]) => Promise<void>,
-): Promise<number> {
+): Promise<ListOutcome> {
   let batch: unknown[] = [];
   let batchBytes = 0;
-  let count = 0;
-  const splitter = new ListSplitter(maxEntryBytes, (value, bytes) => {
+  let entries = 0;
+  let read = 0;
+  let cut: ListOutcome['cut'] = null;
+  const splitter = new ListSplitter(caps.maxEntryBytes, (value, bytes) => {
     batch.push(value);
-    batchBytes += Math.min(bytes, maxEntryBytes);
-    count++;
+    batchBytes += Math.min(bytes, caps.maxEntryBytes);
+    entries++;
   });
   const flush = async () => {
-    const entries = batch;
+    const handed = batch;
     batch = [];
     batchBytes = 0;
-    if (entries.length > 0) await onBatch(entries);
+    if (handed.length > 0) await onBatch(handed);
   };
   for await (const chunk of body) {
+    const room = caps.bytes - read;
+    read += chunk.length;
+    if (chunk.length > room) {
+      // Only the entries that end within the cap: the one it falls in is left out with the rest.
+      splitter.write(chunk.subarray(0, room));
+      cut = 'size';
+      break; // leaving the loop discards the rest of the body
+    }
     splitter.write(chunk);
-    if (batch.length >= batchSize || batchBytes >= maxEntryBytes) await flush();
+    if (batch.length >= batchSize || batchBytes >= caps.maxEntryBytes) await flush();
+    if (performance.now() > caps.deadline) {
+      cut = 'time';
+      break;
+    }
   }
-  splitter.end();
+  if (cut === null) splitter.end();
   await flush();
-  return count;
+  return { entries, cut };
 }
 
-/**
- * A 200 answer to setting `state` on `id`: applied only if it holds that payout, and not in
- * another of the partner's states (the contract says it holds the updated payout, so one showing
- * another state contradicts it). One without a `state`, or with a state the partner does not
- * have (a payout it renders malformed, e.g. `"pending"` whatever its real state), tells nothing
- * against the contract: taken at its word.
- */
 function updateOutcome(body: unknown, id: string, state: PartnerState): UpdateOutcome {
   if (!Array.isArray(body)) throw new PartnerResponseError('update answer is not a JSON list');
   if (body.length === 0) return { applied: false };
@@ -351,19 +393,13 @@ function updateOutcome(body: unknown, id: string, state: PartnerState): UpdateOu
   return { applied: true, payout: payout as Record<string, unknown> };
 }
 
-function classify(error: unknown, operation: string, answered: number | undefined, listLimit: number): Error {
+function classify(error: unknown, operation: string): Error {
   if (
     error instanceof PartnerUnavailableError ||
     error instanceof PartnerResponseError ||
     error instanceof PartnerRejectedRequestError
   ) {
     return error;
-  }
-  if (error instanceof undiciErrors.ResponseExceededMaxSizeError && answered !== undefined) {
-    return new PartnerAnswerTooLargeError(
-      `${operation} answer exceeded the size limit of ${listLimit} bytes (EXPENZY_MAX_LIST_RESPONSE_BYTES)`,
-      answered,
-    );
   }
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);

@@ -30,7 +30,7 @@ import {
 } from './sync-contract.js';
 import { fetchOptions, markOptions, recordOptions } from './activity-options.js';
 import { orLeaveToNextPass } from './leave-to-next-pass.js';
-import { chunkCount, oldestChunk } from './pass-chunks.js';
+import { chunkCount, oldestChunk, recordWindow } from './pass-chunks.js';
 import { runUnfencedPass } from './unfenced-pass.js';
 
 const { FetchTransactions } = proxyActivities<SyncActivities>(fetchOptions);
@@ -163,7 +163,10 @@ async function runPass(counters: SyncCounters, status: SyncStatus, resume?: Open
     'payoutChunksDone',
     plan.payoutSeqEnd,
     status,
-    MarkProcessing,
+    async (range) => {
+      await recordAhead(counters, pass, range);
+      return MarkProcessing(range);
+    },
     (marked, range) => {
       counters.marked += marked.marked;
       pass.progressed ||= marked.marked > 0;
@@ -187,7 +190,8 @@ async function runPass(counters: SyncCounters, status: SyncStatus, resume?: Open
   );
   if (quarantine === 'run full') return { more: true, open: pass, failedWhole: false };
   return endPass(counters, status, plan.payouts, {
-    more: pass.retryLater > 0 && pass.progressed,
+    // A cut list left payouts unlisted: the next pass lists them now, as long as passes progress.
+    more: (pass.retryLater > 0 || plan.listCut === true) && pass.progressed,
     failedWhole: pass.retryLater > 0 && !pass.progressed,
   });
 }
@@ -245,12 +249,32 @@ async function startPass(counters: SyncCounters): Promise<OpenPass> {
     counters.marked += settled.settled;
     pass.progressed ||= settled.settled > 0;
   }
-  if (plan.payouts > 0) {
+  // patched(): a history whose passes recorded every payout before marking replays as it ran.
+  if (plan.payouts > 0 && !patched('record-by-window')) {
     const recorded = await RecordPayout({ passId: plan.passId, payoutSeqEnd: plan.payoutSeqEnd });
     counters.recorded += recorded.inserted;
     pass.progressed ||= recorded.inserted > 0;
+    pass.recordedFromSeq = 0;
   }
   return pass;
+}
+
+/**
+ * Before a chunk is marked, its payouts are recorded: a window of chunks at a time, oldest first,
+ * so that a pass over a large list starts marking after one window rather than the whole list.
+ */
+async function recordAhead(counters: SyncCounters, pass: OpenPass, range: PassRange): Promise<void> {
+  const recordedFrom = pass.recordedFromSeq ?? pass.plan.payoutSeqEnd;
+  if (range.fromSeq >= recordedFrom || !patched('record-by-window')) return;
+  const window = recordWindow(pass.plan, pass.payoutChunksDone);
+  const recorded = await RecordPayout({
+    passId: pass.plan.passId,
+    fromSeq: window.fromSeq,
+    payoutSeqEnd: Math.min(window.toSeq, recordedFrom),
+  });
+  counters.recorded += recorded.inserted;
+  pass.progressed ||= recorded.inserted > 0;
+  pass.recordedFromSeq = window.fromSeq;
 }
 
 /** A run under another workflow id than the configured one ends here, with the reason. */

@@ -39,15 +39,18 @@ export interface PassPlan {
   settle: number;
   /** Payouts per MarkProcessing or QuarantinePayouts (FETCH_BATCH_SIZE). */
   chunkSize: number;
+  /** The list was cut at a cap: more payouts wait than it showed, so another pass follows at once. */
+  listCut?: boolean;
 }
 
 export interface PassRef {
   passId: number;
 }
 
-/** RecordPayout's input: the pass and the end of its staged payouts' seq. */
+/** RecordPayout's input: the pass and a range of its staged payouts' seq (from 0 when no `fromSeq`). */
 export interface RecordInput extends PassRef {
   payoutSeqEnd: number;
+  fromSeq?: number;
 }
 
 /** A range of one pass's staged seq, for a step that sends; `epoch` is checked inside the fence. */
@@ -151,6 +154,8 @@ export interface OpenPass {
   rejectedChunksDone: number;
   progressed: boolean;
   retryLater: number;
+  /** Payouts from this seq on are recorded (they are recorded oldest first, a window at a time). */
+  recordedFromSeq?: number;
 }
 
 /** FetchTransactions' error type for a workflow that is not the configured sync (it then ends). */

@@ -160,7 +160,7 @@ describe('signals and the status query', () => {
       expect(sync.calls.map((call) => [call.activity, call.input])).toEqual([
         ['FetchTransactions', { pass: 1 }],
         ['SettleApplied', { passId: 7 }],
-        ['RecordPayout', { passId: 7, payoutSeqEnd: 25 }],
+        ['RecordPayout', { passId: 7, fromSeq: 0, payoutSeqEnd: 25 }],
         ['MarkProcessing', range(7, 15, 25)],
         ['MarkProcessing', range(7, 5, 15)],
         ['MarkProcessing', range(7, 0, 5)],
@@ -174,6 +174,55 @@ describe('signals and the status query', () => {
         lastBacklog: 25,
         pending: false,
       });
+    });
+  });
+});
+
+describe('a pass over a large list', () => {
+  it('records a window of chunks ahead of marking them, oldest first, so marking starts early', async () => {
+    const stubs = {
+      FetchTransactions: ({ pass }: { pass: number }) => planOf(pass, { payouts: pass === 1 ? 130 : 0 }),
+      RecordPayout: ({ fromSeq = 0, payoutSeqEnd }: { fromSeq?: number; payoutSeqEnd: number }) => ({
+        inserted: payoutSeqEnd - fromSeq,
+      }),
+    };
+    await layer.withSync({ stubs }, async (sync) => {
+      await sync.waitFor(() => sync.callsOf('MarkProcessing').length === 13);
+      const steps = sync.calls
+        .filter((call) => call.activity !== 'FetchTransactions')
+        .map((call) =>
+          call.activity === 'RecordPayout'
+            ? `record ${(call.input as { fromSeq: number }).fromSeq}-${(call.input as { payoutSeqEnd: number }).payoutSeqEnd}`
+            : `mark ${(call.input as PassRange).fromSeq}`,
+        );
+      expect(steps).toEqual([
+        'record 80-130',
+        ...[120, 110, 100, 90, 80].map((seq) => `mark ${seq}`),
+        'record 30-80',
+        ...[70, 60, 50, 40, 30].map((seq) => `mark ${seq}`),
+        'record 0-30',
+        ...[20, 10, 0].map((seq) => `mark ${seq}`),
+      ]);
+      expect(await sync.status()).toMatchObject({ recorded: 130 });
+    });
+  });
+
+  it('lists again at once after a pass whose list was cut at a cap', async () => {
+    const stubs = {
+      FetchTransactions: ({ pass }: { pass: number }) => ({
+        ...planOf(pass, { payouts: pass <= 2 ? 10 : 0 }),
+        ...(pass <= 2 ? { listCut: true } : {}),
+      }),
+      RecordPayout: () => ({ inserted: 10 }),
+    };
+    await layer.withSync({ stubs }, async (sync) => {
+      await sync.waitFor(() => sync.callsOf('FetchTransactions').length === 3);
+      // No signal and no reconciliation timer in between: the cut lists asked for the passes.
+      expect(sync.callsOf('FetchTransactions').map((call) => call.input)).toEqual([
+        { pass: 1 },
+        { pass: 2 },
+        { pass: 3 },
+      ]);
     });
   });
 });
@@ -247,7 +296,7 @@ describe('continue-as-new', () => {
       expect(first![0]!.runId).toBe(sync.firstRunId);
       expect(steps(first!)).toEqual([
         ['FetchTransactions', { pass: 1 }],
-        ['RecordPayout', { passId: 1, payoutSeqEnd: 30 }],
+        ['RecordPayout', { passId: 1, fromSeq: 0, payoutSeqEnd: 30 }],
         ['MarkProcessing', range(1, 20, 30)],
       ]);
       // The open pass goes on where it stopped (no new list), then the pass the signals asked for.
@@ -256,7 +305,7 @@ describe('continue-as-new', () => {
         ['MarkProcessing', range(1, 0, 10)],
         ['QuarantinePayouts', range(1, 0, 2)],
         ['FetchTransactions', { pass: 2 }],
-        ['RecordPayout', { passId: 2, payoutSeqEnd: 30 }],
+        ['RecordPayout', { passId: 2, fromSeq: 0, payoutSeqEnd: 30 }],
         ['MarkProcessing', range(2, 20, 30)],
         ['MarkProcessing', range(2, 10, 20)],
         ['MarkProcessing', range(2, 0, 10)],
@@ -272,6 +321,7 @@ describe('continue-as-new', () => {
           rejectedChunksDone: 0,
           progressed: true,
           retryLater: 0,
+          recordedFromSeq: 0,
         },
       } satisfies SyncInput);
       expect(await sync.status()).toMatchObject({
