@@ -18,6 +18,8 @@ const check = (
 
 /** Drains at least this large are the ones issue 10 names (10,000 and 100,000). */
 export const LARGE_DRAIN = 10_000;
+/** A day's outage: the backlog that must start draining at once (issue 19). */
+export const OUTAGE_DRAIN = 1_000_000;
 
 /**
  * Issue 10's "Done when" for the benchmark, and issue 5's targets that still apply, on the
@@ -54,6 +56,24 @@ export function evaluateTargets(result: BenchResult): TargetCheck[] {
       );
     }
     if (!t) continue;
+    if (drain.spec.n >= OUTAGE_DRAIN) {
+      checks.push(
+        check(
+          `${drain.title}: first processing update after the webhook (s, issue 19)`,
+          t.firstConfirmedSeconds,
+          '≤ 15 s',
+          (v) => v <= 15,
+        ),
+      );
+      checks.push(
+        check(
+          `${drain.title}: step attempts failed for a timeout (issue 19)`,
+          t.timedOutAttempts,
+          '0',
+          (v) => v === 0,
+        ),
+      );
+    }
     if (drain.spec.n >= LARGE_DRAIN) {
       checks.push(
         check(

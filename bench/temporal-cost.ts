@@ -20,6 +20,8 @@ export interface TemporalCost {
   activitiesScheduled: Record<string, number>;
   /** Attempts, from each ActivityTaskStarted's attempt number (retries leave no event of their own). */
   activityAttempts: number;
+  /** Attempts that ended in a timeout (start-to-close, heartbeat): the last before each retry, and final ones. */
+  timedOutAttempts: number;
   timers: number;
   continueAsNew: number;
   /** Where a pass's time goes, from the events' timestamps (ms, means over the case). */
@@ -59,6 +61,7 @@ export async function temporalCost(
     workflowTasks: 0,
     activitiesScheduled: {},
     activityAttempts: 0,
+    timedOutAttempts: 0,
     timers: 0,
     continueAsNew: 0,
     timing: {
@@ -97,6 +100,8 @@ export async function temporalCost(
       }
       const started = event.activityTaskStartedEventAttributes;
       if (started) cost.activityAttempts += started.attempt ?? 1;
+      if (started?.lastFailure?.timeoutFailureInfo) cost.timedOutAttempts++;
+      if (event.activityTaskTimedOutEventAttributes) cost.timedOutAttempts++;
     }
     const start = events[0]?.workflowExecutionStartedEventAttributes;
     const previous = start?.continuedExecutionRunId;

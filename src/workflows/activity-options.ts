@@ -24,8 +24,17 @@ const partnerRetry = {
  */
 const fencedStep = { startToCloseTimeout: '10 minutes', heartbeatTimeout: '15 s' } as const;
 
-/** The pass's list, streamed and staged: seconds for 100,000 payouts, more with partner latency. */
-export const fetchOptions: ActivityOptions = { ...fencedStep, retry: partnerRetry };
+/**
+ * The pass's list, streamed and staged: seconds for 100,000 payouts, tens of seconds for a
+ * million. It is bounded by its progress and its own caps (EXPENZY_LIST_IDLE_TIMEOUT,
+ * EXPENZY_LIST_TIMEOUT, at most 20 minutes), and heartbeats throughout: the start-to-close
+ * timeout only has to stay above the list's cap and the fence's wait.
+ */
+export const fetchOptions: ActivityOptions = {
+  ...fencedStep,
+  startToCloseTimeout: '30 minutes',
+  retry: partnerRetry,
+};
 
 /**
  * SQL only: recording a pass's payouts (a few thousand per statement, resumed after the last
