@@ -38,7 +38,7 @@ const drainRows: Row[] = [
   ...throughputRows,
   { label: 'time to all recorded (s)', key: 'allRecordedSeconds', digits: 2, ratio: true },
   { label: 'time to first recorded (s)', key: 'firstRecordedSeconds', digits: 2, ratio: true },
-  { label: 'time to first processing (s)', key: 'firstConfirmedSeconds', digits: 2, ratio: true },
+  { label: 'webhook → first update at the partner (s)', key: 'firstUpdateSeconds', digits: 2, ratio: true },
   ...callRows,
   { label: 'RSS of the sync process at start (MiB)', key: 'startRssMiB', digits: 0, ratio: true },
   { label: 'peak RSS of the sync process (MiB)', key: 'peakRssMiB', digits: 0, ratio: true },

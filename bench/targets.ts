@@ -60,7 +60,7 @@ export function evaluateTargets(result: BenchResult): TargetCheck[] {
       checks.push(
         check(
           `${drain.title}: first processing update after the webhook (s, issue 19)`,
-          t.firstConfirmedSeconds,
+          t.firstUpdateSeconds,
           '≤ 15 s',
           (v) => v <= 15,
         ),
