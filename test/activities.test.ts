@@ -251,6 +251,47 @@ describe('activities against PostgreSQL and the simulator', () => {
     expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1, 1, 1]);
   });
 
+  it('a 503 from a proxy while the update still applies behind it: no new list decides until it landed, never updated twice', async () => {
+    await freshHolvi();
+    // A proxy in front of the simulator: it gives up on updates at once (503), and the partner
+    // behind it applies them a moment later. Lists go through as they are.
+    const simulatorUrl = `http://127.0.0.1:${(simulator.server.address() as { port: number }).port}`;
+    const forward = (url: string, body: string, type: string | undefined) =>
+      fetch(`${simulatorUrl}${url}`, {
+        method: 'POST',
+        body: body || undefined,
+        headers: type ? { 'content-type': type } : {},
+      });
+    const proxy = await startHostilePartner((req, res) => {
+      const request = proxy.requests.at(-1)!;
+      if (req.url?.startsWith('/api/transaction/?') || req.url === '/api/transaction/') {
+        void forward(request.url, request.body, req.headers['content-type']).then(async (answer) => {
+          res.writeHead(answer.status, { 'content-type': 'application/json' });
+          res.end(await answer.text());
+        });
+        return;
+      }
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end('<html>503 Service Unavailable</html>');
+      setTimeout(() => void forward(request.url, request.body, req.headers['content-type']), 100);
+    });
+    const expenzy = clientFor(proxy.url);
+    try {
+      const activities = activitiesFor(expenzy);
+      await createPayouts(5);
+      const first = await pass(activities);
+      // Cut short: no round's list decides while the updates may still land.
+      expect(first.marked[0]).toMatchObject({ marked: 0, retryLater: 5, resent: 0 });
+      const next = await pass(activities);
+      expect(next.plan).toMatchObject({ payouts: 0, settle: 5 });
+      expect(await confirmedIds()).toHaveLength(5);
+      expect((await updateCounts()).map((row) => row.state_update_count)).toEqual([1, 1, 1, 1, 1]);
+    } finally {
+      await expenzy.close();
+      await proxy.close();
+    }
+  });
+
   it('crash window "inserted, not marked" is repaired by the next pass', async () => {
     const activities = await freshHolvi();
     await createPayouts(2);

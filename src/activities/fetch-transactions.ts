@@ -68,9 +68,13 @@ export function createFetchTransactions({
           runId,
           workflowPass: input.pass,
         });
-        // Alongside the list: the older passes' staged rows are not read again.
-        const dropped = dropOlderPasses(pool, passId);
-        dropped.catch(() => undefined); // awaited below; its failure fails the pass there
+        // In the background: the older passes' staged rows are not read again, and deleting a
+        // million of them takes a while. A failure is logged; the next pass deletes them again.
+        void dropOlderPasses(pool, passId).catch((error: unknown) =>
+          log.warn("older passes' staged rows not dropped: the next pass tries again", {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        );
         const stage = await PayoutStage.open(pool);
         // The partner builds a large list for seconds before its first byte: the wait is no dead worker.
         const beating = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
@@ -79,10 +83,8 @@ export function createFetchTransactions({
         try {
           ({ staged, list } = await listAndStage(passId, stage, tenure));
           await stage.finish();
-          await dropped;
         } catch (error) {
           stage.abort(error instanceof Error ? error : new Error(String(error)));
-          await dropped.catch(() => undefined); // nothing of this pass is left running
           throw error;
         } finally {
           clearInterval(beating);
