@@ -12,7 +12,7 @@ import type { BenchOptions, PipelineName } from './options.js';
 import { machine } from './proc.js';
 import type { BenchResult, CaseResult } from './result.js';
 import { maxFigures, medianFigures, minFigures, ratio } from './stats.js';
-import { evaluateTargets } from './targets.js';
+import { OUTAGE_DRAIN, evaluateTargets } from './targets.js';
 import { terminateLeftovers } from './temporal-cost.js';
 
 export function caseSpecs(options: BenchOptions): CaseSpec[] {
@@ -157,9 +157,10 @@ export async function runBench(
   try {
     for (const spec of caseSpecs(options)) {
       const runs: RunResult[] = [];
-      for (let repetition = 1; repetition <= options.repeat; repetition++) {
+      const repeat = repeatsOf(spec, options.repeat);
+      for (let repetition = 1; repetition <= repeat; repetition++) {
         for (const pipeline of options.pipelines) {
-          const name = `${spec.id} ${pipeline} ${repetition}/${options.repeat}`;
+          const name = `${spec.id} ${pipeline} ${repetition}/${repeat}`;
           log(`bench: ${name} …`);
           try {
             const run = await runCase(ctx, spec, pipeline, repetition);
@@ -252,4 +253,9 @@ function headline(run: RunResult): string {
     `${fixed(f.creationRatePerSecond)}/s, ${f.payouts} payouts, p99 recorded ${fixed(f.toRecordedP99Ms, 0)} ms, ` +
     `p99 processing ${fixed(f.toProcessingP99Ms, 0)} ms, backlog at end ${f.backlogAtEnd}, ${common}`
   );
+}
+
+/** A day's outage drains for about a quarter of an hour per pipeline: one run of it is enough. */
+function repeatsOf(spec: CaseSpec, repeat: number): number {
+  return spec.kind === 'drain' && spec.n >= OUTAGE_DRAIN ? 1 : repeat;
 }

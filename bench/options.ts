@@ -46,7 +46,7 @@ export interface BenchOptions {
 
 export const usage = `usage: npx tsx bench/run.ts [options]   (make bench; every option also as an env variable)
   --n N[,N…]            payouts waiting for the drain, one drain case per size
-                        (N, 1000,10000,100000)
+                        (N, 1000,10000,100000,1000000; 1,000,000 and more run once)
   --repeat R            runs of each case and pipeline; medians are quoted (BENCH_REPEAT, 3)
   --stream-seconds S    length of each stream case (BENCH_STREAM_SECONDS, 60)
   --cases LIST          drain,stream-50,stream-max (BENCH_CASES, all)
@@ -159,7 +159,7 @@ export function benchOptionsFrom(env: NodeJS.ProcessEnv, argv: string[]): BenchO
     return [`--${flag}`, fallback];
   };
 
-  const [sizeName, sizeRaw] = pick('n', 'N', '1000,10000,100000');
+  const [sizeName, sizeRaw] = pick('n', 'N', '1000,10000,100000,1000000');
   const sizes = sizeRaw.split(',').map((size) => whole(sizeName, size.trim(), 1, 10_000_000));
   const repeat = whole(...pick('repeat', 'BENCH_REPEAT', '3'), 1, 100);
   const streamSeconds = whole(...pick('stream-seconds', 'BENCH_STREAM_SECONDS', '60'), 1, 3600);

@@ -1,6 +1,6 @@
 // make bench: the sync's throughput, latency and Temporal cost, against a direct baseline and
 // the partner's own ceiling (a plain client's update rate), all in the same run.
-// Usage: npx tsx bench/run.ts [--n 1000,10000,100000] [--repeat 3] … (--help; bench/README.md)
+// Usage: npx tsx bench/run.ts [--n 1000,10000,100000,1000000] [--repeat 3] … (--help; bench/README.md)
 //        npx tsx bench/run.ts --from bench/results/FILE.json   (table, markdown and PNG again)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runBench } from './bench.js';

@@ -74,7 +74,7 @@ describe('bench: pure parts', () => {
     ]);
     expect(options).toMatchObject({ sizes: [100_000], repeat: 3, cases: ['drain'], label: 'n100000' });
     expect(benchOptionsFrom({}, [])).toMatchObject({
-      sizes: [1_000, 10_000, 100_000],
+      sizes: [1_000, 10_000, 100_000, 1_000_000],
       repeat: 3,
       pipelines: ['temporal', 'direct', 'ceiling'],
       failureRate: 0.05,
