@@ -26,11 +26,10 @@ import {
 } from '../partner/payout-parser.js';
 import { STRAY_SYNC_ERROR, type FetchInput, type PassPlan } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
+import { heartbeatWhile } from './heartbeat-while.js';
 
 /** Entries parsed per batch while the list streams; one is staged while the next is parsed. */
 const STAGE_BATCH = 1_000;
-/** While the list is read (and while the partner builds it), the step heartbeats this often. */
-const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
  * FetchTransactions: the pass's one list of `notifying` payouts, taken inside the fence (no call
@@ -76,28 +75,24 @@ export function createFetchTransactions({
           }),
         );
         const stage = await PayoutStage.open(pool);
-        // The partner builds a large list for seconds before its first byte: the wait is no dead worker.
-        const beating = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
         let staged: Staged;
         let list: ListOutcome;
         try {
-          ({ staged, list } = await listAndStage(passId, stage, tenure));
-          await stage.finish();
+          // The partner builds a large list for seconds before its first byte.
+          ({ staged, list } = await heartbeatWhile(() => listAndStage(passId, stage, tenure)));
+          await heartbeatWhile(() => stage.finish());
         } catch (error) {
           stage.abort(error instanceof Error ? error : new Error(String(error)));
           throw error;
-        } finally {
-          clearInterval(beating);
         }
         const { payouts, rejected } = staged;
 
         // Stale statistics cost a pass of one chunk nothing (its chunk is the whole pass), but
         // make every chunk of a larger one scan the whole pass; ANALYZE is worth its time there.
-        if (payouts + rejected > batchSize) await refreshPassStatistics(pool);
-        heartbeat();
+        if (payouts + rejected > batchSize) await heartbeatWhile(() => refreshPassStatistics(pool));
         // A cut list proves nothing by what it does not show: no settling from it.
-        const settle = list.cut ? 0 : await settleCandidates(passId, tenure);
-        const quarantineSettled = list.cut ? 0 : await settleQuarantined(pool, passId);
+        const settle = list.cut ? 0 : await heartbeatWhile(() => settleCandidates(passId, tenure));
+        const quarantineSettled = list.cut ? 0 : await heartbeatWhile(() => settleQuarantined(pool, passId));
         await tenure.assertHeld();
         await finishPass(tenure.session, passId, { listed: list.entries, payouts, rejected, settle });
 

@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import { settleStaged } from '../db/payout-store.js';
 import type { PassRef, SettleResult } from '../workflows/sync-contract.js';
 import type { ActivityDependencies } from './dependencies.js';
+import { heartbeatWhile } from './heartbeat-while.js';
 
 /**
  * SettleApplied: confirms the recorded rows that the pass's list proved the partner had already
@@ -16,7 +17,7 @@ import type { ActivityDependencies } from './dependencies.js';
  */
 export function createSettleApplied({ pool, metrics }: ActivityDependencies) {
   return async function SettleApplied({ passId }: PassRef): Promise<SettleResult> {
-    const { settled, inError } = await settleStaged(pool, passId);
+    const { settled, inError } = await heartbeatWhile(() => settleStaged(pool, passId));
     metrics?.payoutsMarked.inc(settled.length);
     if (settled.length > 0) {
       log.warn('settled payouts the partner had already set to processing', {
