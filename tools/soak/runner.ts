@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { insertNotifying } from '../../expenzy/bulk.js';
+import { randomSeed, seededRandom } from '../../expenzy/random.js';
 import { reportOnce } from '../chaos/converge.js';
+import { connectionsOf, hostLossUnavailable, LoopbackCuts } from '../chaos/host-loss.js';
 import { accountForMalformed } from '../chaos/quarantine.js';
 import type { ChaosRunner } from '../chaos/runner.js';
 import { RECONCILE_INTERVAL_SECONDS } from '../chaos/sizes.js';
@@ -38,6 +41,7 @@ export interface ActionOutcome {
   /** Milliseconds after the fault phase began. */
   startedMs?: number;
   endedMs?: number;
+  /** Why it was skipped or failed; for some done actions, what they met (a lost host's connections). */
   detail?: string;
 }
 
@@ -47,6 +51,8 @@ export interface SoakResult {
   schedule: SoakSchedule;
   outcomes: ActionOutcome[];
   production: ProducerTotals | null;
+  /** Payouts the backlog floods wrote at the partner (not the producer's). */
+  flooded: number;
   /** From the last report: payouts at the partner, recorded by Holvi, malformed ones. */
   payouts: { atPartner: number; recorded: number; malformed: number } | null;
   drain: { drained: boolean; seconds: number; why?: string };
@@ -93,7 +99,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     concurrency: options.webhookConcurrency ?? defaults.webhookConcurrency,
     log,
   });
-  const actions = new ActionRunner(chaos, producer, outcomes, clock, schedule.faultPhaseMs, log);
+  const actions = new ActionRunner(
+    chaos,
+    producer,
+    outcomes,
+    clock,
+    schedule.faultPhaseMs,
+    `expenzy-soak-${process.pid}-${schedule.seed}`,
+    log,
+  );
 
   try {
     for (const action of schedule.actions) {
@@ -110,7 +124,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const drainStarted = performance.now();
     const drained = await waitForDrain(
       chaos,
-      production.created,
+      production.created + actions.flooded,
       options.drainTimeoutMs ?? defaultDrainTimeoutMs(schedule.minutes),
     );
     drain = {
@@ -139,6 +153,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     schedule,
     outcomes,
     production,
+    flooded: actions.flooded,
     payouts: lastReport
       ? {
           atPartner: lastReport.expenzy.total,
@@ -197,6 +212,9 @@ class ActionRunner {
   private readonly stalled = new Set<WorkerService | 'api'>();
   private readonly strays: (() => Promise<void>)[] = [];
   private secondWorker: (() => Promise<void>) | null = null;
+  private readonly cuts: LoopbackCuts;
+  /** Payouts the floods wrote. */
+  flooded = 0;
 
   constructor(
     private readonly chaos: ChaosRunner,
@@ -204,8 +222,12 @@ class ActionRunner {
     private readonly outcomes: ActionOutcome[],
     private readonly clock: () => number,
     private readonly faultPhaseMs: number,
+    /** The iptables comment on this run's rules, unique to the run. */
+    ruleTag: string,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.cuts = new LoopbackCuts(ruleTag);
+  }
 
   launch(action: SoakAction): void {
     const resource = resourceOf(action.kind);
@@ -230,8 +252,12 @@ class ActionRunner {
     const late = outcome.startedMs - action.atMs;
     this.log(`#${action.n} ${action.kind}${late > 1_000 ? ` (${(late / 1000).toFixed(1)} s late)` : ''}`);
     try {
-      await this.perform(action);
+      const detail = await this.perform(action);
       outcome.result = 'done';
+      if (detail) {
+        outcome.detail = detail;
+        this.log(`#${action.n} ${action.kind}: ${detail}`);
+      }
     } catch (caught) {
       outcome.result = caught instanceof Skipped ? 'skipped' : 'failed';
       outcome.detail = ((caught as Error).message ?? String(caught)).split('\n')[0];
@@ -240,7 +266,8 @@ class ActionRunner {
     outcome.endedMs = this.clock();
   }
 
-  private async perform(action: SoakAction): Promise<void> {
+  /** Applies the action; resolves with what it met, for those that say. */
+  private async perform(action: SoakAction): Promise<string | void> {
     const { faults } = this.chaos;
     // An action that started late (its resource was busy) still ends with the fault phase.
     const duration = Math.min(action.durationMs ?? 0, Math.max(0, this.faultPhaseMs - this.clock()));
@@ -281,6 +308,10 @@ class ActionRunner {
       case 'stray-sync':
         this.strays.push(await faults.startStraySync(action.workflowId!, RECONCILE_INTERVAL_SECONDS * 1000));
         return;
+      case 'worker-host-lost':
+        return this.loseHost(duration, Math.min(action.downMs ?? 0, duration));
+      case 'backlog-flood':
+        return this.flood(action.payouts ?? 0);
       default:
         return faults.setKnobs(action.knobs ?? {});
     }
@@ -330,6 +361,97 @@ class ActionRunner {
     this.continue(service);
   }
 
+  /**
+   * The worker's host vanishes: its process group is stopped (it opens no connection meanwhile),
+   * every loopback connection it has is cut both ways, then it is SIGKILLed; its kernel's FIN
+   * and RST are dropped, so PostgreSQL keeps its sessions, the fence's lock among them, until
+   * the keepalives the fence asked for end it. A new worker starts after `downMs` and must wait
+   * for that. The rules are deleted after `cutMs`, or at once when something fails.
+   */
+  private async loseHost(cutMs: number, downMs: number): Promise<string> {
+    const unavailable = await hostLossUnavailable();
+    if (unavailable) throw new Skipped(unavailable);
+    this.running('worker');
+    const leader = this.chaos.stack.pid('worker')!;
+    try {
+      this.chaos.stack.pause('worker');
+    } catch (caught) {
+      throw new Skipped((caught as Error).message);
+    }
+    const began = this.clock();
+    let rules: string[][] = [];
+    let killed = false;
+    try {
+      const { loopback, other } = await connectionsOf(leader);
+      rules = await this.cuts.cut(loopback);
+      this.chaos.stack.killNow('worker');
+      killed = true;
+      this.log(
+        `worker host lost: ${loopback.length} loopback connections cut` +
+          (other ? ` (${other} others left alone)` : ''),
+      );
+      await sleep(downMs);
+      await this.startService('worker');
+      await sleep(Math.max(0, began + cutMs - this.clock()));
+      const sessions = await this.sessionsFrom(loopback.map((connection) => connection.local.port)).then(
+        ({ open, fence }) =>
+          `${open} of its PostgreSQL sessions still open at the end, ${fence ? 'one holding the fence' : 'none holding the fence'}`,
+        (caught: Error) => `its PostgreSQL sessions not counted: ${caught.message}`,
+      );
+      return `${loopback.length} connections cut for ${((this.clock() - began) / 1000).toFixed(1)} s; ${sessions}`;
+    } catch (caught) {
+      if (!killed) this.continueStopped('worker');
+      throw caught;
+    } finally {
+      await this.cuts.remove(rules);
+    }
+  }
+
+  /** Holvi's PostgreSQL sessions whose client port is one of `ports` (a lost host's), and whether one holds the fence's lock. */
+  private async sessionsFrom(ports: number[]): Promise<{ open: number; fence: boolean }> {
+    const { rows } = await this.chaos.clients.ownerPool.query<{ open: number; fence: boolean }>(
+      `SELECT count(*)::int AS open,
+              coalesce(bool_or(EXISTS (
+                SELECT 1 FROM pg_locks l
+                 WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
+                   AND l.classid = 'holvi_sync_fence'::regclass::oid)), false) AS fence
+         FROM pg_stat_activity a
+        WHERE a.client_addr = '127.0.0.1' AND a.client_port = ANY($1::int[])`,
+      [ports],
+    );
+    return rows[0]!;
+  }
+
+  /**
+   * A backlog as after an outage: `payouts` written at the partner at once without webhooks,
+   * then one webhook (the API may be down: the reconciliation pass finds them then).
+   */
+  private async flood(payouts: number): Promise<string> {
+    const { clients } = this.chaos;
+    const began = performance.now();
+    await insertNotifying(clients.expenzyPool, payouts, seededRandom(randomSeed()));
+    this.flooded += payouts;
+    const written = `${payouts} payouts written in ${((performance.now() - began) / 1000).toFixed(1)} s`;
+    const webhook = await fetch(`${clients.addresses.apiUrl}/expenzy/webhook/`, {
+      signal: AbortSignal.timeout(10_000),
+    })
+      .then(async (response) => {
+        await response.arrayBuffer();
+        return `webhook ${response.status}`;
+      })
+      .catch((caught: Error) => `webhook failed: ${caught.message}`);
+    return `${written}; ${webhook}`;
+  }
+
+  /** SIGCONT to a process this runner stopped and then did not kill. */
+  private continueStopped(service: WorkerService): void {
+    try {
+      this.chaos.stack.resume(service);
+    } catch {
+      // ended meanwhile
+    }
+  }
+
   /** SIGCONT, if the process is still there (one killed meanwhile has nothing to continue). */
   private continue(service: WorkerService | 'api'): void {
     if (!this.stalled.delete(service)) return;
@@ -357,8 +479,9 @@ class ActionRunner {
       .catch((caught: Error) => this.log(`the drain's webhook failed: ${caught.message}`));
   }
 
-  /** Undoes what could outlive the run: stalled processes, the second worker, stray syncs. */
+  /** Undoes what could outlive the run: stalled processes, the second worker, stray syncs, loopback cuts. */
   async cleanUp(): Promise<void> {
+    await this.cuts.removeAll();
     for (const service of [...this.stalled]) this.continue(service);
     const second = this.secondWorker;
     this.secondWorker = null;
