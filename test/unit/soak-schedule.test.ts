@@ -7,6 +7,7 @@ import {
   FLOOD_PAYOUTS,
   formatSchedule,
   HEARTBEAT_TIMEOUT_MS,
+  HOST_LOST_AIM_MS,
   HOST_LOST_CUT_MS,
   HOST_LOST_DOWN_MS,
   MAX_FAIL_AFTER_COMMIT_RATE,
@@ -140,12 +141,15 @@ describe('soak schedule', () => {
       expect(buildSchedule({ seed, minutes: 1 }).actions.length).toBeGreaterThanOrEqual(4);
   });
 
-  it("shares the worker with a lost host, whose cut and the new worker's start end in the phase", () => {
+  it("shares the worker with a lost host, whose aim, cut and new worker's start end in the phase", () => {
     expect(resourceOf('worker-host-lost')).toBe(resourceOf('worker-sigkill'));
     expect(resourceOf('backlog-flood')).not.toBe(resourceOf('webhooks-dropped'));
     for (const seed of seeds)
       for (const action of buildSchedule({ seed, minutes: 30 }).actions)
-        if (action.kind === 'worker-host-lost') expect(action.downMs!).toBeLessThan(action.durationMs!);
+        if (action.kind === 'worker-host-lost') {
+          expect(action.downMs!).toBeLessThan(action.durationMs!);
+          expect(action.atMs + HOST_LOST_AIM_MS + action.durationMs!).toBeLessThanOrEqual(30 * 60_000);
+        }
   });
 
   it('draws a lost host and a flood within two minutes for some seeds', () => {

@@ -10,7 +10,7 @@ import type { WorkerService } from '../stack/stack.js';
 import type { Report } from '../report/index.js';
 import { Invariants, type Phase, type Violation } from './invariants.js';
 import { SteadyProducer, type ProducerTotals } from './producer.js';
-import { resourceOf, type SoakAction, type SoakSchedule } from './schedule.js';
+import { HOST_LOST_AIM_MS, resourceOf, type SoakAction, type SoakSchedule } from './schedule.js';
 
 /**
  * Applies a soak schedule to the chaos stack (tools/chaos: the same driver, clients and fault
@@ -61,6 +61,12 @@ export interface SoakResult {
   totalSeconds: number;
   /** The runner itself failed (not an invariant): the run says nothing. */
   error?: string;
+}
+
+/** A lost host's sessions still open at PostgreSQL, and whether one of them holds the fence's lock. */
+interface HostSessions {
+  open: number;
+  fence: boolean;
 }
 
 /** An action that found nothing to act on (a process not running at that moment). */
@@ -362,17 +368,19 @@ class ActionRunner {
   }
 
   /**
-   * The worker's host vanishes: its process group is stopped (it opens no connection meanwhile),
-   * every loopback connection it has is cut both ways, then it is SIGKILLed; its kernel's FIN
-   * and RST are dropped, so PostgreSQL keeps its sessions, the fence's lock among them, until
-   * the keepalives the fence asked for end it. A new worker starts after `downMs` and must wait
-   * for that. The rules are deleted after `cutMs`, or at once when something fails.
+   * The worker's host vanishes, while it holds the fence if that is seen soon: its process group
+   * is stopped (it opens no connection meanwhile), every loopback connection it has is cut both
+   * ways, then it is SIGKILLed; its kernel's FIN and RST are dropped, so PostgreSQL keeps its
+   * sessions, the fence's lock among them, until the keepalives the fence asked for end it. A
+   * new worker starts after `downMs` and must wait for that. The rules are deleted after
+   * `cutMs` (by the end of the fault phase), or at once when something fails.
    */
   private async loseHost(cutMs: number, downMs: number): Promise<string> {
     const unavailable = await hostLossUnavailable();
     if (unavailable) throw new Skipped(unavailable);
     this.running('worker');
     const leader = this.chaos.stack.pid('worker')!;
+    const aimed = await this.whileHoldingFence(leader);
     try {
       this.chaos.stack.pause('worker');
     } catch (caught) {
@@ -390,15 +398,22 @@ class ActionRunner {
         `worker host lost: ${loopback.length} loopback connections cut` +
           (other ? ` (${other} others left alone)` : ''),
       );
-      await sleep(downMs);
-      await this.startService('worker');
-      await sleep(Math.max(0, began + cutMs - this.clock()));
-      const sessions = await this.sessionsFrom(loopback.map((connection) => connection.local.port)).then(
-        ({ open, fence }) =>
-          `${open} of its PostgreSQL sessions still open at the end, ${fence ? 'one holding the fence' : 'none holding the fence'}`,
-        (caught: Error) => `its PostgreSQL sessions not counted: ${caught.message}`,
+      const sessions = this.watchSessions(
+        loopback.map((connection) => connection.local.port),
+        began,
       );
-      return `${loopback.length} connections cut for ${((this.clock() - began) / 1000).toFixed(1)} s; ${sessions}`;
+      try {
+        await sleep(downMs);
+        await this.startService('worker');
+        const end = Math.min(began + cutMs, this.faultPhaseMs);
+        await sleep(Math.max(0, end - this.clock()));
+      } finally {
+        await sessions.stop();
+      }
+      return (
+        `${aimed}; ${loopback.length} connections cut for ${((this.clock() - began) / 1000).toFixed(1)} s; ` +
+        sessions.describe()
+      );
     } catch (caught) {
       if (!killed) this.continueStopped('worker');
       throw caught;
@@ -407,9 +422,70 @@ class ActionRunner {
     }
   }
 
+  /**
+   * Waits, at most HOST_LOST_AIM_MS, until the worker's own session holds the fence. Says how
+   * it went.
+   */
+  private async whileHoldingFence(leader: number): Promise<string> {
+    const began = this.clock();
+    while (this.clock() - began < HOST_LOST_AIM_MS) {
+      const holds = await connectionsOf(leader)
+        .then(({ loopback }) => this.sessionsFrom(loopback.map((connection) => connection.local.port)))
+        .then(({ fence }) => fence)
+        .catch(() => false);
+      const waited = ((this.clock() - began) / 1000).toFixed(1);
+      if (holds) return `struck while it held the fence (seen after ${waited} s)`;
+      await sleep(50);
+    }
+    return `struck without the fence (not seen held in ${HOST_LOST_AIM_MS / 1000} s)`;
+  }
+
+  /**
+   * Follows a lost host's sessions at PostgreSQL, once a second, until stopped: how many there
+   * were, and when the one holding the fence and the last one ended (PostgreSQL's keepalives, or
+   * a restart). `describe` says it in a line.
+   */
+  private watchSessions(ports: number[], began: number) {
+    const state: {
+      first?: HostSessions;
+      last?: HostSessions;
+      fenceEndedMs?: number;
+      allEndedMs?: number;
+    } = {};
+    const stopping = new AbortController();
+    const loop = (async () => {
+      while (!stopping.signal.aborted) {
+        const now = await this.sessionsFrom(ports).catch(() => null);
+        if (now) {
+          state.first ??= now;
+          state.last = now;
+          if (state.first.fence && !now.fence) state.fenceEndedMs ??= this.clock() - began;
+          if (now.open === 0) state.allEndedMs ??= this.clock() - began;
+        }
+        await sleep(1_000, undefined, { signal: stopping.signal }).catch(() => undefined);
+      }
+    })();
+    const after = (ms: number | undefined) =>
+      ms === undefined ? 'not ended' : `ended after ${(ms / 1000).toFixed(1)} s`;
+    return {
+      stop: async () => {
+        stopping.abort();
+        await loop;
+      },
+      describe: (): string => {
+        const { first, last, fenceEndedMs, allEndedMs } = state;
+        if (!first || !last) return 'its PostgreSQL sessions could not be read';
+        const fence = first.fence ? `the fence's ${after(fenceEndedMs)}` : 'none held the fence';
+        const rest =
+          allEndedMs === undefined ? `${last.open} still open at the end` : `the last ${after(allEndedMs)}`;
+        return `${first.open} PostgreSQL sessions of its own at the cut (${fence}); ${rest}`;
+      },
+    };
+  }
+
   /** Holvi's PostgreSQL sessions whose client port is one of `ports` (a lost host's), and whether one holds the fence's lock. */
-  private async sessionsFrom(ports: number[]): Promise<{ open: number; fence: boolean }> {
-    const { rows } = await this.chaos.clients.ownerPool.query<{ open: number; fence: boolean }>(
+  private async sessionsFrom(ports: number[]): Promise<HostSessions> {
+    const { rows } = await this.chaos.clients.ownerPool.query<HostSessions>(
       `SELECT count(*)::int AS open,
               coalesce(bool_or(EXISTS (
                 SELECT 1 FROM pg_locks l

@@ -154,6 +154,11 @@ const WORKER_RESTART_MS = 20_000;
  * so the new worker meets a lock held by a host that is gone.
  */
 export const HOST_LOST_CUT_MS: [number, number] = [60_000, 90_000];
+/**
+ * The host is lost while the worker holds the fence if it does within this long (a host lost
+ * between two tenures leaves its successor nothing to wait for); then anyway.
+ */
+export const HOST_LOST_AIM_MS = 15_000;
 /** The new worker starts this soon, while the dead host's session still holds the fence. */
 export const HOST_LOST_DOWN_MS: [number, number] = [2_000, 10_000];
 /** A backlog as after an outage of the webhooks: minutes to hours of the partner's payouts. */
@@ -251,10 +256,10 @@ const specs: Record<ActionKind, KindSpec> = {
     resource: 'worker',
     weight: 1,
     plan: (random, room) => {
-      const cut = within(between(random, HOST_LOST_CUT_MS), room);
+      const cut = within(between(random, HOST_LOST_CUT_MS), room - HOST_LOST_AIM_MS);
       return cut && { ...cut, downMs: between(random, HOST_LOST_DOWN_MS) };
     },
-    busyMs: (action) => (action.durationMs ?? 0) + WORKER_RESTART_MS,
+    busyMs: (action) => HOST_LOST_AIM_MS + (action.durationMs ?? 0) + WORKER_RESTART_MS,
   },
   'backlog-flood': {
     resource: 'flood',
@@ -356,9 +361,9 @@ export function describeAction(action: SoakAction): string {
       return `temporal workflow start a stray expenzySync as ${action.workflowId}`;
     case 'worker-host-lost':
       return (
-        `the worker's host vanishes: its loopback connections dropped (no FIN, no RST) and the ` +
-        `worker SIGKILLed; a new one after ${seconds(action.downMs ?? 0)}, the connections ` +
-        `cut for ${duration}`
+        `the worker's host vanishes (holding the fence, if it does within ${seconds(HOST_LOST_AIM_MS)}): its loopback ` +
+        `connections dropped (no FIN, no RST), the worker SIGKILLed; a new one after ` +
+        `${seconds(action.downMs ?? 0)}, the connections cut for ${duration}`
       );
     case 'backlog-flood':
       return `${(action.payouts ?? 0).toLocaleString('en')} payouts at once without webhooks, then one webhook`;
