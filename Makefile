@@ -89,7 +89,7 @@ chaos: ## kill and restart services under load, then check the report
 	npx tsx tools/chaos/cli.ts
 
 soak: ## make soak seed=S minutes=M: seeded random faults under a steady producer, invariants checked (exit 1 on a violation)
-	$(INSTALL)
+	$(INSTALL) --soak
 	npx tsx tools/soak/cli.ts $(if $(seed),--seed $(seed)) $(if $(minutes),--minutes $(minutes))
 
 bench: ## measure throughput and latency

@@ -1,46 +1,17 @@
 import type pg from 'pg';
-import { randomAmount, randomRecipient } from '../expenzy/generate.js';
-import { seededRandom, type Random } from '../expenzy/random.js';
+import { insertNotifying } from '../expenzy/bulk.js';
+import { seededRandom } from '../expenzy/random.js';
 import { comparePayouts, loadExpenzy, loadHolvi, reportFrom } from '../tools/report/index.js';
 
 /** The bench's reads and writes of both databases. Every time is PostgreSQL's clock (one cluster). */
 
-/** A v4-shaped uuid from the seeded generator, so a seed gives the same ids every run. */
-function seededUuid(random: Random): string {
-  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
-  hex[12] = '4';
-  hex[16] = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  const h = hex.join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /**
- * N payouts waiting in `notifying`, written straight into the simulator's table (the admin
- * route commits one row at a time: 100,000 would take minutes). Same columns and value ranges
- * as the simulator's generator; ids and amounts follow from the seed.
+ * N payouts waiting in `notifying`, written straight into the simulator's table
+ * (expenzy/bulk.ts); ids and amounts follow from the seed. The table is analyzed after the
+ * insert, so whichever pipeline runs first does not pay for a planner without statistics.
  */
 export async function seedNotifying(pool: pg.Pool, count: number, seed: number): Promise<void> {
-  const random = seededRandom(seed);
-  for (let done = 0; done < count; done += 5_000) {
-    const size = Math.min(5_000, count - done);
-    const ids: string[] = [];
-    const amounts: string[] = [];
-    const recipients: string[] = [];
-    for (let i = 0; i < size; i++) {
-      ids.push(seededUuid(random));
-      amounts.push(randomAmount(random));
-      recipients.push(randomRecipient(random));
-    }
-    await pool.query(
-      `INSERT INTO expenzy_transaction (id, amount, recipient_account_identifier)
-       SELECT * FROM unnest($1::uuid[], $2::numeric[], $3::varchar[])`,
-      [ids, amounts, recipients],
-    );
-  }
-  // Fresh statistics, as a partner's long-lived table has: right after a truncate and a bulk
-  // insert the planner would scan the whole table per update until autovacuum analyzes it,
-  // and whichever pipeline ran first would pay for it.
-  await pool.query('ANALYZE expenzy_transaction');
+  await insertNotifying(pool, count, seededRandom(seed));
 }
 
 /** Payouts through the simulator's admin route (as the producer makes them), for warm-ups. */

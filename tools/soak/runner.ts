@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { insertNotifying } from '../../expenzy/bulk.js';
+import { randomSeed, seededRandom } from '../../expenzy/random.js';
 import { reportOnce } from '../chaos/converge.js';
+import { connectionsOf, hostLossUnavailable, LoopbackCuts } from '../chaos/host-loss.js';
 import { accountForMalformed } from '../chaos/quarantine.js';
 import type { ChaosRunner } from '../chaos/runner.js';
 import { RECONCILE_INTERVAL_SECONDS } from '../chaos/sizes.js';
@@ -7,7 +10,7 @@ import type { WorkerService } from '../stack/stack.js';
 import type { Report } from '../report/index.js';
 import { Invariants, type Phase, type Violation } from './invariants.js';
 import { SteadyProducer, type ProducerTotals } from './producer.js';
-import { resourceOf, type SoakAction, type SoakSchedule } from './schedule.js';
+import { HOST_LOST_AIM_MS, resourceOf, type SoakAction, type SoakSchedule } from './schedule.js';
 
 /**
  * Applies a soak schedule to the chaos stack (tools/chaos: the same driver, clients and fault
@@ -38,6 +41,7 @@ export interface ActionOutcome {
   /** Milliseconds after the fault phase began. */
   startedMs?: number;
   endedMs?: number;
+  /** Why it was skipped or failed; for some done actions, what they met (a lost host's connections). */
   detail?: string;
 }
 
@@ -47,6 +51,8 @@ export interface SoakResult {
   schedule: SoakSchedule;
   outcomes: ActionOutcome[];
   production: ProducerTotals | null;
+  /** Payouts the backlog floods wrote at the partner (not the producer's). */
+  flooded: number;
   /** From the last report: payouts at the partner, recorded by Holvi, malformed ones. */
   payouts: { atPartner: number; recorded: number; malformed: number } | null;
   drain: { drained: boolean; seconds: number; why?: string };
@@ -55,6 +61,12 @@ export interface SoakResult {
   totalSeconds: number;
   /** The runner itself failed (not an invariant): the run says nothing. */
   error?: string;
+}
+
+/** A lost host's sessions still open at PostgreSQL, and whether one of them holds the fence's lock. */
+interface HostSessions {
+  open: number;
+  fence: boolean;
 }
 
 /** An action that found nothing to act on (a process not running at that moment). */
@@ -93,7 +105,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     concurrency: options.webhookConcurrency ?? defaults.webhookConcurrency,
     log,
   });
-  const actions = new ActionRunner(chaos, producer, outcomes, clock, schedule.faultPhaseMs, log);
+  const actions = new ActionRunner(
+    chaos,
+    producer,
+    outcomes,
+    clock,
+    schedule.faultPhaseMs,
+    `expenzy-soak-${process.pid}-${schedule.seed}`,
+    log,
+  );
 
   try {
     for (const action of schedule.actions) {
@@ -110,7 +130,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const drainStarted = performance.now();
     const drained = await waitForDrain(
       chaos,
-      production.created,
+      production.created + actions.flooded,
       options.drainTimeoutMs ?? defaultDrainTimeoutMs(schedule.minutes),
     );
     drain = {
@@ -139,6 +159,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     schedule,
     outcomes,
     production,
+    flooded: actions.flooded,
     payouts: lastReport
       ? {
           atPartner: lastReport.expenzy.total,
@@ -197,6 +218,9 @@ class ActionRunner {
   private readonly stalled = new Set<WorkerService | 'api'>();
   private readonly strays: (() => Promise<void>)[] = [];
   private secondWorker: (() => Promise<void>) | null = null;
+  private readonly cuts: LoopbackCuts;
+  /** Payouts the floods wrote. */
+  flooded = 0;
 
   constructor(
     private readonly chaos: ChaosRunner,
@@ -204,8 +228,12 @@ class ActionRunner {
     private readonly outcomes: ActionOutcome[],
     private readonly clock: () => number,
     private readonly faultPhaseMs: number,
+    /** The iptables comment on this run's rules, unique to the run. */
+    ruleTag: string,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.cuts = new LoopbackCuts(ruleTag);
+  }
 
   launch(action: SoakAction): void {
     const resource = resourceOf(action.kind);
@@ -230,8 +258,12 @@ class ActionRunner {
     const late = outcome.startedMs - action.atMs;
     this.log(`#${action.n} ${action.kind}${late > 1_000 ? ` (${(late / 1000).toFixed(1)} s late)` : ''}`);
     try {
-      await this.perform(action);
+      const detail = await this.perform(action);
       outcome.result = 'done';
+      if (detail) {
+        outcome.detail = detail;
+        this.log(`#${action.n} ${action.kind}: ${detail}`);
+      }
     } catch (caught) {
       outcome.result = caught instanceof Skipped ? 'skipped' : 'failed';
       outcome.detail = ((caught as Error).message ?? String(caught)).split('\n')[0];
@@ -240,7 +272,8 @@ class ActionRunner {
     outcome.endedMs = this.clock();
   }
 
-  private async perform(action: SoakAction): Promise<void> {
+  /** Applies the action; resolves with what it met, for those that say. */
+  private async perform(action: SoakAction): Promise<string | void> {
     const { faults } = this.chaos;
     // An action that started late (its resource was busy) still ends with the fault phase.
     const duration = Math.min(action.durationMs ?? 0, Math.max(0, this.faultPhaseMs - this.clock()));
@@ -281,6 +314,10 @@ class ActionRunner {
       case 'stray-sync':
         this.strays.push(await faults.startStraySync(action.workflowId!, RECONCILE_INTERVAL_SECONDS * 1000));
         return;
+      case 'worker-host-lost':
+        return this.loseHost(duration, Math.min(action.downMs ?? 0, duration));
+      case 'backlog-flood':
+        return this.flood(action.payouts ?? 0);
       default:
         return faults.setKnobs(action.knobs ?? {});
     }
@@ -330,6 +367,167 @@ class ActionRunner {
     this.continue(service);
   }
 
+  /**
+   * The worker's host vanishes, while it holds the fence if that is seen soon: its process group
+   * is stopped (it opens no connection meanwhile), every loopback connection it has is cut both
+   * ways, then it is SIGKILLed; its kernel's FIN and RST are dropped, so PostgreSQL keeps its
+   * sessions, the fence's lock among them, until the keepalives the fence asked for end it. A
+   * new worker starts after `downMs` and must wait for that. The rules are deleted after
+   * `cutMs` (by the end of the fault phase), or at once when something fails.
+   */
+  private async loseHost(cutMs: number, downMs: number): Promise<string> {
+    const unavailable = await hostLossUnavailable();
+    if (unavailable) throw new Skipped(unavailable);
+    this.running('worker');
+    const leader = this.chaos.stack.pid('worker')!;
+    const aimed = await this.whileHoldingFence(leader);
+    try {
+      this.chaos.stack.pause('worker');
+    } catch (caught) {
+      throw new Skipped((caught as Error).message);
+    }
+    const began = this.clock();
+    let rules: string[][] = [];
+    let killed = false;
+    try {
+      const { loopback, other } = await connectionsOf(leader);
+      rules = await this.cuts.cut(loopback);
+      this.chaos.stack.killNow('worker');
+      killed = true;
+      this.log(
+        `worker host lost: ${loopback.length} loopback connections cut` +
+          (other ? ` (${other} others left alone)` : ''),
+      );
+      const sessions = this.watchSessions(
+        loopback.map((connection) => connection.local.port),
+        began,
+      );
+      try {
+        await sleep(downMs);
+        await this.startService('worker');
+        const end = Math.min(began + cutMs, this.faultPhaseMs);
+        await sleep(Math.max(0, end - this.clock()));
+      } finally {
+        await sessions.stop();
+      }
+      return (
+        `${aimed}; ${loopback.length} connections cut for ${((this.clock() - began) / 1000).toFixed(1)} s; ` +
+        sessions.describe()
+      );
+    } catch (caught) {
+      if (!killed) this.continueStopped('worker');
+      throw caught;
+    } finally {
+      await this.cuts.remove(rules);
+    }
+  }
+
+  /**
+   * Waits, at most HOST_LOST_AIM_MS, until the worker's own session holds the fence. Says how
+   * it went.
+   */
+  private async whileHoldingFence(leader: number): Promise<string> {
+    const began = this.clock();
+    while (this.clock() - began < HOST_LOST_AIM_MS) {
+      const holds = await connectionsOf(leader)
+        .then(({ loopback }) => this.sessionsFrom(loopback.map((connection) => connection.local.port)))
+        .then(({ fence }) => fence)
+        .catch(() => false);
+      const waited = ((this.clock() - began) / 1000).toFixed(1);
+      if (holds) return `struck while it held the fence (seen after ${waited} s)`;
+      await sleep(50);
+    }
+    return `struck without the fence (not seen held in ${HOST_LOST_AIM_MS / 1000} s)`;
+  }
+
+  /**
+   * Follows a lost host's sessions at PostgreSQL, once a second, until stopped: how many there
+   * were, and when the one holding the fence and the last one ended (PostgreSQL's keepalives, or
+   * a restart). `describe` says it in a line.
+   */
+  private watchSessions(ports: number[], began: number) {
+    const state: {
+      first?: HostSessions;
+      last?: HostSessions;
+      fenceEndedMs?: number;
+      allEndedMs?: number;
+    } = {};
+    const stopping = new AbortController();
+    const loop = (async () => {
+      while (!stopping.signal.aborted) {
+        const now = await this.sessionsFrom(ports).catch(() => null);
+        if (now) {
+          state.first ??= now;
+          state.last = now;
+          if (state.first.fence && !now.fence) state.fenceEndedMs ??= this.clock() - began;
+          if (now.open === 0) state.allEndedMs ??= this.clock() - began;
+        }
+        await sleep(1_000, undefined, { signal: stopping.signal }).catch(() => undefined);
+      }
+    })();
+    const after = (ms: number | undefined) =>
+      ms === undefined ? 'not ended' : `ended after ${(ms / 1000).toFixed(1)} s`;
+    return {
+      stop: async () => {
+        stopping.abort();
+        await loop;
+      },
+      describe: (): string => {
+        const { first, last, fenceEndedMs, allEndedMs } = state;
+        if (!first || !last) return 'its PostgreSQL sessions could not be read';
+        const fence = first.fence ? `the fence's ${after(fenceEndedMs)}` : 'none held the fence';
+        const rest =
+          allEndedMs === undefined ? `${last.open} still open at the end` : `the last ${after(allEndedMs)}`;
+        return `${first.open} PostgreSQL sessions of its own at the cut (${fence}); ${rest}`;
+      },
+    };
+  }
+
+  /** Holvi's PostgreSQL sessions whose client port is one of `ports` (a lost host's), and whether one holds the fence's lock. */
+  private async sessionsFrom(ports: number[]): Promise<HostSessions> {
+    const { rows } = await this.chaos.clients.ownerPool.query<HostSessions>(
+      `SELECT count(*)::int AS open,
+              coalesce(bool_or(EXISTS (
+                SELECT 1 FROM pg_locks l
+                 WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted
+                   AND l.classid = 'holvi_sync_fence'::regclass::oid)), false) AS fence
+         FROM pg_stat_activity a
+        WHERE a.client_addr = '127.0.0.1' AND a.client_port = ANY($1::int[])`,
+      [ports],
+    );
+    return rows[0]!;
+  }
+
+  /**
+   * A backlog as after an outage: `payouts` written at the partner at once without webhooks,
+   * then one webhook (the API may be down: the reconciliation pass finds them then).
+   */
+  private async flood(payouts: number): Promise<string> {
+    const { clients } = this.chaos;
+    const began = performance.now();
+    await insertNotifying(clients.expenzyPool, payouts, seededRandom(randomSeed()));
+    this.flooded += payouts;
+    const written = `${payouts} payouts written in ${((performance.now() - began) / 1000).toFixed(1)} s`;
+    const webhook = await fetch(`${clients.addresses.apiUrl}/expenzy/webhook/`, {
+      signal: AbortSignal.timeout(10_000),
+    })
+      .then(async (response) => {
+        await response.arrayBuffer();
+        return `webhook ${response.status}`;
+      })
+      .catch((caught: Error) => `webhook failed: ${caught.message}`);
+    return `${written}; ${webhook}`;
+  }
+
+  /** SIGCONT to a process this runner stopped and then did not kill. */
+  private continueStopped(service: WorkerService): void {
+    try {
+      this.chaos.stack.resume(service);
+    } catch {
+      // ended meanwhile
+    }
+  }
+
   /** SIGCONT, if the process is still there (one killed meanwhile has nothing to continue). */
   private continue(service: WorkerService | 'api'): void {
     if (!this.stalled.delete(service)) return;
@@ -357,8 +555,9 @@ class ActionRunner {
       .catch((caught: Error) => this.log(`the drain's webhook failed: ${caught.message}`));
   }
 
-  /** Undoes what could outlive the run: stalled processes, the second worker, stray syncs. */
+  /** Undoes what could outlive the run: stalled processes, the second worker, stray syncs, loopback cuts. */
   async cleanUp(): Promise<void> {
+    await this.cuts.removeAll();
     for (const service of [...this.stalled]) this.continue(service);
     const second = this.secondWorker;
     this.secondWorker = null;

@@ -27,8 +27,36 @@ export const actionKinds = [
   'sync-terminate',
   'sync-reset',
   'stray-sync',
+  'worker-host-lost',
+  'backlog-flood',
 ] as const;
 export type ActionKind = (typeof actionKinds)[number];
+
+/**
+ * The kinds `make test`'s soak files draw from (test/support/soak-suite.ts). Their test names
+ * list the faults of their seeds' first minute, which any further kind would change; and the
+ * suite runs without iptables and on two cores, where a lost host or a flood of thousands does
+ * not fit a minute. The order is part of the draw: the same list, the same schedule.
+ */
+export const SUITE_ACTION_KINDS: readonly ActionKind[] = [
+  'worker-sigkill',
+  'worker-sigstop',
+  'api-sigkill',
+  'api-sigstop',
+  'temporal-restart',
+  'postgres-restart',
+  'partner-failure-rate',
+  'partner-fail-after-commit',
+  'partner-latency',
+  'partner-list-failures',
+  'partner-malformed',
+  'partner-outage',
+  'webhooks-dropped',
+  'second-worker',
+  'sync-terminate',
+  'sync-reset',
+  'stray-sync',
+];
 
 export interface SoakAction {
   /** Position in the schedule, from 1. */
@@ -36,8 +64,15 @@ export interface SoakAction {
   kind: ActionKind;
   /** Milliseconds after the fault phase began. */
   atMs: number;
-  /** How long the fault lasts: a process down before its restart or stalled, an outage, a window. */
+  /**
+   * How long the fault lasts: a process down before its restart or stalled, an outage, a
+   * window; for a lost host, how long its connections stay cut.
+   */
   durationMs?: number;
+  /** How long the lost host's worker stays down before a new one starts (worker-host-lost). */
+  downMs?: number;
+  /** Payouts created at once, without webhooks (backlog-flood). */
+  payouts?: number;
   /** The partner knob set (the partner-* kinds but the outage). */
   knobs?: KnobPatch;
   /** Share of webhooks dropped (webhooks-dropped). */
@@ -112,6 +147,24 @@ const knob = (patch: (random: Random) => KnobPatch, resource: string): KindSpec 
 
 /** Restarting a worker under tsx bundles the workflows: about ten seconds on two busy cores. */
 const WORKER_RESTART_MS = 20_000;
+
+/**
+ * A lost host's connections stay cut this long: past PostgreSQL's end of the fence session
+ * (keepalives after 10 s idle, 3 probes 5 s apart, tcp_user_timeout 25 s: src/fence/fence-sql.ts),
+ * so the new worker meets a lock held by a host that is gone.
+ */
+export const HOST_LOST_CUT_MS: [number, number] = [60_000, 90_000];
+/**
+ * The host is lost while the worker holds the fence if it does within this long (a host lost
+ * between two tenures leaves its successor nothing to wait for); then anyway.
+ */
+export const HOST_LOST_AIM_MS = 15_000;
+/** The new worker starts this soon, while the dead host's session still holds the fence. */
+export const HOST_LOST_DOWN_MS: [number, number] = [2_000, 10_000];
+/** A backlog as after an outage of the webhooks: minutes to hours of the partner's payouts. */
+export const FLOOD_PAYOUTS: [number, number] = [5_000, 30_000];
+/** A flood's backlog drains for about a minute on two cores; a second one waits for it. */
+const FLOOD_BUSY_MS = 60_000;
 
 const specs: Record<ActionKind, KindSpec> = {
   'worker-sigkill': {
@@ -199,17 +252,42 @@ const specs: Record<ActionKind, KindSpec> = {
     plan: (_random, _room, { seed, n }) => ({ workflowId: `expenzy-sync-stray-${seed}-${n}` }),
     busyMs: () => 10_000,
   },
+  'worker-host-lost': {
+    resource: 'worker',
+    weight: 1,
+    plan: (random, room) => {
+      const cut = within(between(random, HOST_LOST_CUT_MS), room - HOST_LOST_AIM_MS);
+      return cut && { ...cut, downMs: between(random, HOST_LOST_DOWN_MS) };
+    },
+    busyMs: (action) => HOST_LOST_AIM_MS + (action.durationMs ?? 0) + WORKER_RESTART_MS,
+  },
+  'backlog-flood': {
+    resource: 'flood',
+    weight: 1,
+    plan: (random) => ({ payouts: between(random, FLOOD_PAYOUTS) }),
+    busyMs: () => FLOOD_BUSY_MS,
+  },
 };
 
 /** The resource an action occupies: two actions on one resource never overlap. */
 export const resourceOf = (kind: ActionKind): string => specs[kind].resource;
 
+export interface ScheduleOptions {
+  seed: number;
+  minutes: number;
+  /** The kinds drawn from, in this order (every kind by default). */
+  kinds?: readonly ActionKind[];
+}
+
 /** Validates the options (errors name them) and builds the schedule. */
-export function buildSchedule({ seed, minutes }: { seed: number; minutes: number }): SoakSchedule {
+export function buildSchedule({ seed, minutes, kinds = actionKinds }: ScheduleOptions): SoakSchedule {
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
     throw new Error(`seed must be a whole number from 0 to ${MAX_SEED}, got ${seed}`);
   if (!Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_MINUTES)
     throw new Error(`minutes must be a number above 0 and at most ${MAX_MINUTES}, got ${minutes}`);
+  const unknown = kinds.filter((kind) => !(kind in specs));
+  if (kinds.length === 0 || unknown.length > 0)
+    throw new Error(`kinds must name at least one of ${actionKinds.join(', ')}; got ${kinds.join(', ')}`);
   const random = seededRandom(seed);
   const faultPhaseMs = Math.round(minutes * 60_000);
   const busyUntil = new Map<string, number>();
@@ -221,7 +299,7 @@ export function buildSchedule({ seed, minutes }: { seed: number; minutes: number
     atMs += between(random, GAP_MS)
   ) {
     const roomMs = faultPhaseMs - END_MARGIN_MS - atMs;
-    let candidates = actionKinds.filter((kind) => (busyUntil.get(specs[kind].resource) ?? 0) <= atMs);
+    let candidates = kinds.filter((kind) => (busyUntil.get(specs[kind].resource) ?? 0) <= atMs);
     while (candidates.length > 0) {
       const kind = weightedPick(random, candidates);
       const n = actions.length + 1;
@@ -281,6 +359,14 @@ export function describeAction(action: SoakAction): string {
       return 'temporal workflow reset the sync --type LastWorkflowTask';
     case 'stray-sync':
       return `temporal workflow start a stray expenzySync as ${action.workflowId}`;
+    case 'worker-host-lost':
+      return (
+        `the worker's host vanishes (holding the fence, if it does within ${seconds(HOST_LOST_AIM_MS)}): its loopback ` +
+        `connections dropped (no FIN, no RST), the worker SIGKILLed; a new one after ` +
+        `${seconds(action.downMs ?? 0)}, the connections cut for ${duration}`
+      );
+    case 'backlog-flood':
+      return `${(action.payouts ?? 0).toLocaleString('en')} payouts at once without webhooks, then one webhook`;
     default:
       return `partner ${Object.entries(action.knobs ?? {})
         .map(([name, value]) => `${name} ${String(value)}`)

@@ -36,6 +36,8 @@ export function formatSummary(result: SoakResult): string {
         `${production.webhooksFailed} failed, ${production.webhooksDropped} dropped; ` +
         `creation restarted ${production.creationFailures}x`,
     );
+  if (result.flooded > 0)
+    lines.push(`  floods: ${result.flooded} payouts written at the partner at once, without webhooks`);
   if (result.payouts)
     lines.push(
       `  at the end: ${result.payouts.atPartner} payouts at the partner, ${result.payouts.recorded} recorded, ` +
