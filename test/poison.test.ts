@@ -445,7 +445,8 @@ describe('poison payouts through the whole sync, on Temporal', () => {
         r.expenzy.processing === 60 &&
         r.problems.notConfirmed.count === 0 &&
         r.quarantined === poisonKinds.length - 1 &&
-        r.quarantinedUnsettled.count === 1,
+        r.quarantinedUnsettled.count === 1 &&
+        r.quarantineRefusedForGood.count === 1,
       30_000,
     );
     // nul_id: the partner knows no payout by the id it listed; it stays notifying, quarantined here,

@@ -73,7 +73,11 @@ describe('malformed payouts from the partner', () => {
     // Consistent may come first: a quarantined payout whose `error` met one of the 10 % failures
     // is set by a later pass. Only bad_id, which cannot be addressed, stays unsettled.
     const report = await stack.waitUntil(
-      (current) => current.consistent && current.quarantinedUnsettled.count <= 1,
+      // bad_id's refusal is recorded once the partner answered its `error`.
+      (current) =>
+        current.consistent &&
+        current.quarantinedUnsettled.count <= 1 &&
+        current.quarantineRefusedForGood.count === 1,
       30_000,
     );
     // bad_id cannot be addressed at the partner: it stays notifying there, quarantined here and
