@@ -9,36 +9,13 @@ import { markOptions } from '../../src/workflows/activity-options.js';
  * does in between (which activity a kill lands in) is not part of the schedule.
  */
 
-export const actionKinds = [
-  'worker-sigkill',
-  'worker-sigstop',
-  'api-sigkill',
-  'api-sigstop',
-  'temporal-restart',
-  'postgres-restart',
-  'partner-failure-rate',
-  'partner-fail-after-commit',
-  'partner-latency',
-  'partner-list-failures',
-  'partner-malformed',
-  'partner-outage',
-  'webhooks-dropped',
-  'second-worker',
-  'sync-terminate',
-  'sync-reset',
-  'stray-sync',
-  'worker-host-lost',
-  'backlog-flood',
-] as const;
-export type ActionKind = (typeof actionKinds)[number];
-
 /**
  * The kinds `make test`'s soak files draw from (test/support/soak-suite.ts). Their test names
  * list the faults of their seeds' first minute, which any further kind would change; and the
  * suite runs without iptables and on two cores, where a lost host or a flood of thousands does
  * not fit a minute. The order is part of the draw: the same list, the same schedule.
  */
-export const SUITE_ACTION_KINDS: readonly ActionKind[] = [
+const suiteKinds = [
   'worker-sigkill',
   'worker-sigstop',
   'api-sigkill',
@@ -56,7 +33,12 @@ export const SUITE_ACTION_KINDS: readonly ActionKind[] = [
   'sync-terminate',
   'sync-reset',
   'stray-sync',
-];
+] as const;
+
+export const actionKinds = [...suiteKinds, 'worker-host-lost', 'backlog-flood'] as const;
+export type ActionKind = (typeof actionKinds)[number];
+
+export const SUITE_ACTION_KINDS: readonly ActionKind[] = suiteKinds;
 
 export interface SoakAction {
   /** Position in the schedule, from 1. */
