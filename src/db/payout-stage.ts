@@ -21,6 +21,8 @@ export interface RefusedBefore {
  * (claimForMarking) and recording skips the repeat (ON CONFLICT on the payout).
  */
 export class PayoutStage {
+  private released = false;
+
   private constructor(
     private readonly client: pg.PoolClient,
     private readonly copy: CopyStreamQuery,
@@ -70,17 +72,25 @@ export class PayoutStage {
     try {
       this.copy.end();
       await this.done;
-      this.client.release();
+      this.release();
     } catch (error) {
-      this.client.release(error instanceof Error ? error : true);
+      this.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
   }
 
-  /** Stages nothing: the COPY is abandoned and its connection closed. */
+  /** Stages nothing: the COPY is abandoned and its connection closed (a no-op once finished). */
   abort(reason: Error): void {
+    if (this.released) return;
     this.copy.destroy(reason);
-    this.client.release(reason);
+    this.release(reason);
+  }
+
+  /** The connection goes back once: closed after a failure, pooled otherwise. */
+  private release(failure?: Error): void {
+    if (this.released) return;
+    this.released = true;
+    this.client.release(failure);
   }
 }
 
